@@ -1,0 +1,177 @@
+//! The `tessera` command line: `serve` (default), `migrate`, `openapi`, `healthcheck` and
+//! `admin create-key`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use broker::Actor;
+use broker::api_key::NewApiKey;
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret as _;
+
+use crate::config::{Config, ConfigError};
+use crate::{server, telemetry};
+
+/// Tessera: a self-hosted, multi-tenant SSO broker.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about)]
+pub struct Cli {
+    /// A TOML configuration file (also TESSERA_CONFIG); environment variables override it.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Print the OpenAPI document (YAML) of the admin API.
+    Openapi,
+    /// Exit 0 when the server at TESSERA_LISTEN answers /healthz (for container health checks).
+    Healthcheck,
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Administrative commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an instance-admin API key; the key is the last line of standard output.
+    CreateKey {
+        /// A label for the key ("bootstrap", "terraform").
+        #[arg(long)]
+        name: String,
+        /// Days until the key stops working; it never expires when omitted.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        return report(print_openapi());
+    }
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(ConfigError { setting, reason }) => {
+            eprintln!("configuration error: {setting}: {reason}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_logging(config.log_format);
+    report(match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => run_migrations(config).await,
+        Command::Healthcheck => healthcheck(config).await,
+        Command::Admin(AdminCommand::CreateKey {
+            name,
+            expires_in_days,
+        }) => create_key(config, name, expires_in_days).await,
+        Command::Openapi => print_openapi(),
+    })
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)] // the document is the command's output
+fn print_openapi() -> anyhow::Result<()> {
+    print!("{}", crate::openapi::yaml()?);
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        database = %config.database_url_redacted(),
+        store = if config.redis_url.is_some() { "redis" } else { "in-process" },
+        mail = if config.smtp_url.is_some() { "smtp" } else { "log" },
+        "starting tessera {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let public_url = config.public_base();
+    let running = server::start(config).await?;
+    tracing::info!(address = %running.addr, public_url = %public_url, "listening");
+    running.wait().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run_migrations(config: Config) -> anyhow::Result<()> {
+    let db = broker::db::connect(config.database_url.expose_secret())
+        .await
+        .with_context(|| {
+            format!(
+                "DATABASE_URL: cannot open {}",
+                config.database_url_redacted()
+            )
+        })?;
+    let applied = migration::apply(&db).await.context("applying migrations")?;
+    if applied.is_empty() {
+        eprintln!("the database is up to date");
+    }
+    for name in applied {
+        eprintln!("applied {name}");
+    }
+    db.close_by_ref().await?;
+    Ok(())
+}
+
+async fn healthcheck(config: Config) -> anyhow::Result<()> {
+    let mut addr = config.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{addr}/healthz");
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("{url} did not answer"))?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // the key is the command's output
+async fn create_key(
+    config: Config,
+    name: String,
+    expires_in_days: Option<u32>,
+) -> anyhow::Result<()> {
+    let broker = server::prepare(&config).await?;
+    let expires_at =
+        expires_in_days.map(|days| broker.now() + chrono::Duration::days(i64::from(days)));
+    let created = broker
+        .create_instance_api_key(&Actor::cli(), NewApiKey { name, expires_at })
+        .await?;
+    eprintln!(
+        "created instance-admin API key {} ({}); it is shown only once:",
+        created.api_key.id, created.api_key.name
+    );
+    println!("{}", created.secret.expose_secret());
+    broker.db().close_by_ref().await?;
+    Ok(())
+}

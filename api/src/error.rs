@@ -1,0 +1,103 @@
+//! The one place where errors become HTTP responses. The admin API answers
+//! `{code, message, field?, request_id}`; a 5xx logs its cause and returns a generic message.
+//! (The OAuth, SCIM and HTML surfaces will render the same errors in their own formats here.)
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use broker::{Error, ErrorCode, ErrorKind};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::telemetry::current_request_id;
+
+/// An error answered by the admin API.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        Self(error)
+    }
+}
+
+impl ApiError {
+    /// A new error with a stable code.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(Error::new(code, message))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The body of every admin API error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code (see docs/errors.md).
+    #[schema(example = "invalid_slug")]
+    pub code: &'static str,
+    /// What went wrong, for humans.
+    pub message: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "slug")]
+    pub field: Option<String>,
+    /// The request id; also in the `X-Request-Id` header and the server logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// The HTTP status for each kind of failure.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        status_of(self.0.kind())
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error = &self.0;
+        let status = self.status_code();
+        let request_id = current_request_id();
+        if status.is_server_error() {
+            tracing::error!(code = %error.code(), cause = ?error.cause(), "{}", error.message());
+        } else {
+            tracing::info!(code = %error.code(), field = error.field(), "{}", error.message());
+        }
+        let mut response = HttpResponse::build(status);
+        if let Some(wait) = error.retry_after() {
+            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tessera\""),
+            ));
+        }
+        response.json(ErrorBody {
+            code: error.code().as_str(),
+            message: error.message().to_owned(),
+            field: error.field().map(str::to_owned),
+            request_id,
+        })
+    }
+}

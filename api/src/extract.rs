@@ -1,0 +1,154 @@
+//! Request extractors that carry authority: [`AdminCaller`] (an authenticated API key) and
+//! [`OrgAdmin`] (an API key allowed in the organization named by the `{org}` path segment).
+//! Handlers that take them cannot forget the credential or the tenant check.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
+use broker::org::OrgAccess;
+use broker::{Actor, Broker, ErrorCode};
+
+use crate::error::ApiError;
+use crate::server::AppState;
+use crate::telemetry::RequestId;
+
+/// An authenticated admin API caller.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(pub Actor);
+
+/// A caller allowed to act in the organization named by `{org}`.
+#[derive(Debug, Clone)]
+pub struct OrgAdmin(pub OrgAccess);
+
+impl std::ops::Deref for OrgAdmin {
+    type Target = OrgAccess;
+    fn deref(&self) -> &OrgAccess {
+        &self.0
+    }
+}
+
+/// The API key from `Authorization: Bearer …` or `X-API-Key: …`.
+fn presented_key(req: &HttpRequest) -> Option<String> {
+    let headers = req.headers();
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+}
+
+/// The client's address: the peer, or the proxy-reported client when configured to trust it.
+pub fn client_ip(req: &HttpRequest, trust_proxy_headers: bool) -> Option<String> {
+    if trust_proxy_headers {
+        let info = req.connection_info();
+        return info
+            .realip_remote_addr()
+            .map(|addr| strip_port(addr).to_owned());
+    }
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+fn strip_port(addr: &str) -> &str {
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(_) => addr
+            .rsplit_once(':')
+            .map_or(addr, |(ip, _)| ip.trim_matches(['[', ']'])),
+        Err(_) => addr,
+    }
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError(broker::Error::internal(
+                "application state is not registered",
+            ))
+        })
+}
+
+async fn authenticate(req: HttpRequest) -> Result<(Broker, Actor), ApiError> {
+    let state = state(&req)?;
+    let key = presented_key(&req).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::MissingCredentials,
+            "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+        )
+    })?;
+    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let actor = state
+        .broker
+        .authenticate_api_key(&key, ip, request_id)
+        .await?;
+    Ok((state.broker.clone(), actor))
+}
+
+impl FromRequest for AdminCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(AdminCaller(authenticate(req).await?.1)) })
+    }
+}
+
+impl FromRequest for OrgAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let org = req
+                .match_info()
+                .get("org")
+                .map(str::to_owned)
+                .ok_or_else(|| ApiError(broker::Error::internal("route has no {org} segment")))?;
+            let (broker, actor) = authenticate(req).await?;
+            Ok(OrgAdmin(broker.access_organization(actor, &org).await?))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn key_comes_from_bearer_or_x_api_key() {
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer tsk_abc"))
+            .to_http_request();
+        assert_eq!(presented_key(&req).as_deref(), Some("tsk_abc"));
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, "bearer tsk_abc"))
+            .to_http_request();
+        assert_eq!(presented_key(&req).as_deref(), Some("tsk_abc"));
+        let req = TestRequest::default()
+            .insert_header(("X-API-Key", "tsk_xyz"))
+            .to_http_request();
+        assert_eq!(presented_key(&req).as_deref(), Some("tsk_xyz"));
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Basic dXNlcjpwYXNz"))
+            .to_http_request();
+        assert_eq!(presented_key(&req), None);
+    }
+
+    #[test]
+    fn proxy_addresses_lose_their_port() {
+        assert_eq!(strip_port("203.0.113.9:4711"), "203.0.113.9");
+        assert_eq!(strip_port("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(strip_port("203.0.113.9"), "203.0.113.9");
+    }
+}

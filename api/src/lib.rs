@@ -1,0 +1,16 @@
+//! The `tessera` binary as a library: configuration, command line, HTTP surfaces and the
+//! OpenAPI document. Handlers are thin: they extract, call one broker function, map the error.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod json;
+pub mod openapi;
+pub mod ops;
+pub mod server;
+pub mod telemetry;
+pub mod v1;
+
+pub use crate::config::Config;
+pub use crate::server::{RunningServer, start, start_with};

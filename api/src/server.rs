@@ -1,0 +1,254 @@
+//! Assembling and running the HTTP server: start-up (database, migrations, store, keys), the
+//! route table, middleware, binding and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use broker::crypto::MasterKey;
+use broker::dns::{HickoryTxtResolver, TxtResolver};
+use broker::store::{EphemeralStore, MemoryStore, RedisStore};
+use broker::{Broker, BrokerParts, Clock, ErrorCode, SystemClock};
+use secrecy::ExposeSecret as _;
+use utoipa::OpenApi as _;
+use utoipa_actix_web::{AppExt as _, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::{ops, telemetry, v1};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The domain service.
+    pub broker: Broker,
+    /// The validated configuration.
+    pub config: Arc<Config>,
+}
+
+/// Opens the database (migrating it when configured), the ephemeral store, the master key and
+/// the DNS resolver, then makes sure signing keys exist.
+pub async fn prepare(config: &Config) -> anyhow::Result<Broker> {
+    prepare_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`prepare`] with a chosen clock (tests move a manual clock to check expiry).
+pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Broker> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "TESSERA_DATA_DIR: cannot create {}",
+            config.data_dir.display()
+        )
+    })?;
+    let db = broker::db::connect(config.database_url.expose_secret())
+        .await
+        .with_context(|| {
+            format!(
+                "DATABASE_URL: cannot open {}",
+                config.database_url_redacted()
+            )
+        })?;
+    if config.auto_migrate {
+        let applied = migration::apply(&db).await.context("applying migrations")?;
+        for name in applied {
+            tracing::info!(migration = %name, "applied migration");
+        }
+    } else {
+        let pending = migration::pending(&db).await?;
+        anyhow::ensure!(
+            pending.is_empty(),
+            "the database needs {} migration(s); run `tessera migrate` (TESSERA_AUTO_MIGRATE is off)",
+            pending.len()
+        );
+    }
+    let store = open_store(config, clock.clone()).await?;
+    let master_key = master_key(config)?;
+    let dns: Arc<dyn TxtResolver> = Arc::new(match config.dns_server {
+        Some(server) => HickoryTxtResolver::with_server(server),
+        None => HickoryTxtResolver::system(),
+    }?);
+    let broker = Broker::new(BrokerParts {
+        db,
+        store,
+        clock,
+        master_key,
+        dns,
+    });
+    for key in broker.ensure_signing_keys().await? {
+        tracing::info!(kid = %key.kid, alg = ?key.alg, "generated signing key");
+    }
+    Ok(broker)
+}
+
+async fn open_store(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<dyn EphemeralStore>> {
+    Ok(match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisStore::connect(url.expose_secret(), &config.redis_namespace)
+                .await
+                .context("REDIS_URL")?,
+        ),
+        None => Arc::new(MemoryStore::new(clock)),
+    })
+}
+
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(encoded) = &config.master_key {
+        return MasterKey::from_base64(encoded.expose_secret()).context("TESSERA_MASTER_KEY");
+    }
+    let path = config.data_dir.join("master.key");
+    let (key, created) = MasterKey::load_or_create(&path).context("TESSERA_MASTER_KEY")?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a master key; back it up with the database, and set TESSERA_MASTER_KEY \
+             to the same value on every replica when running more than one"
+        );
+    }
+    Ok(key)
+}
+
+/// The documented routes (the OpenAPI document is collected from them).
+fn documented_routes() -> utoipa_actix_web::UtoipaApp<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(scope::scope("/api/v1").configure(v1::routes))
+}
+
+/// The OpenAPI document of the admin API and operations endpoints.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().split_for_parts().1
+}
+
+/// The complete application: routes, docs, error handling and middleware.
+fn app(
+    state: AppState,
+    document: utoipa::openapi::OpenApi,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (routes, _) = documented_routes().split_for_parts();
+    routes
+        .app_data(web::Data::new(state))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::new(ErrorCode::InvalidQuery, format!("invalid query: {err}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|err, _| {
+            ApiError::new(ErrorCode::InvalidPath, format!("invalid path: {err}")).into()
+        }))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+        .service(web::redirect("/docs", "/docs/"))
+        .service(ops::index)
+        .service(ops::asset)
+        .default_service(web::to(route_not_found))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("x-content-type-options", "nosniff"))
+                .add(("referrer-policy", "no-referrer"))
+                .add(("x-frame-options", "DENY"))
+                .add(("cache-control", "no-store")),
+        )
+        .wrap(from_fn(telemetry::observe))
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::RouteNotFound,
+        format!("no endpoint for {} {}", req.method(), req.path()),
+    ))
+}
+
+/// A server running on its own tasks.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// The broker the server uses (tests use it to set up state).
+    pub broker: Broker,
+    handle: ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections and waits for in-flight requests (graceful) or not.
+    pub async fn stop(self, graceful: bool) -> anyhow::Result<()> {
+        self.handle.stop(graceful).await;
+        self.wait().await
+    }
+
+    /// Asks the server to stop at once without waiting (for use in `Drop`).
+    pub fn stop_now(&self) {
+        // The stop command is sent when `stop` is called; the returned future only waits.
+        drop(self.handle.stop(false));
+    }
+
+    /// Waits until the server stops (on SIGINT/SIGTERM, gracefully).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task failed")??;
+        self.broker.db().close_by_ref().await?;
+        Ok(())
+    }
+}
+
+/// Prepares everything and starts serving on `config.listen`.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let broker = prepare(&config).await?;
+    start_with(config, broker)
+}
+
+/// Starts serving with an already prepared broker.
+pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServer> {
+    let document = crate::openapi::document();
+    // Install the metrics recorder before the first request is counted.
+    telemetry::metrics();
+    let listen = config.listen;
+    let shutdown_timeout = config.shutdown_timeout_secs;
+    let state = AppState {
+        broker: broker.clone(),
+        config: Arc::new(config),
+    };
+    let server = HttpServer::new(move || app(state.clone(), document.clone()))
+        .shutdown_timeout(shutdown_timeout)
+        .bind(listen)
+        .with_context(|| format!("TESSERA_LISTEN: cannot listen on {listen}"))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .context("the server bound no address")?;
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(RunningServer {
+        addr,
+        broker,
+        handle,
+        task,
+    })
+}

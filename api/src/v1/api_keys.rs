@@ -1,0 +1,152 @@
+//! `/api/v1/organizations/{org}/api-keys`: keys whose authority is limited to one organization.
+//! (Instance-admin keys are created at the command line: `tessera admin create-key`.)
+
+use actix_web::{delete, get, post, web};
+use broker::api_key::{ApiKey, NewApiKey};
+use broker::entities::ApiKeyId;
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Created, List, ListQuery, Ok};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::OrgAdmin;
+use crate::json::Json;
+use crate::server::AppState;
+
+/// An API key (the key itself is shown only once, at creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    /// Stable id.
+    pub id: Uuid,
+    /// Label.
+    pub name: String,
+    /// The first characters of the key, to tell keys apart.
+    #[schema(example = "tsk_Xk3v9a")]
+    pub prefix: String,
+    /// The organization the key is limited to.
+    pub organization_id: Option<Uuid>,
+    /// When the key stops working.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When the key was last used (to the minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(k: ApiKey) -> Self {
+        Self {
+            id: k.id.as_uuid(),
+            name: k.name,
+            prefix: k.prefix,
+            organization_id: k.org_id.map(|o| o.as_uuid()),
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+            created_at: k.created_at,
+        }
+    }
+}
+
+/// A key just created, with the key itself. Store it now: it is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKeyView {
+    /// The key record.
+    #[serde(flatten)]
+    pub api_key: ApiKeyView,
+    /// The key; send it as `Authorization: Bearer <key>`.
+    #[schema(example = "tsk_Xk3v9a…")]
+    pub key: String,
+}
+
+/// Create a key for this organization.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    /// Label, 1-128 characters.
+    #[schema(example = "terraform")]
+    pub name: String,
+    /// When the key stops working (RFC 3339); never when absent.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Creates an API key limited to this organization.
+#[utoipa::path(
+    tag = "api-keys",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, body = CreatedApiKeyView),
+        (status = 400, body = ErrorBody, description = "invalid_name, invalid_expiry"),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/organizations/{org}/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    access: OrgAdmin,
+    body: Json<CreateApiKey>,
+) -> Result<Created<CreatedApiKeyView>, ApiError> {
+    let Json(body) = body;
+    let new = NewApiKey {
+        name: body.name,
+        expires_at: body.expires_at,
+    };
+    let created = state.broker.create_org_api_key(&access, new).await?;
+    Ok(Created(CreatedApiKeyView {
+        key: created.secret.expose_secret().to_owned(),
+        api_key: created.api_key.into(),
+    }))
+}
+
+/// Lists the organization's API keys, including revoked ones.
+#[utoipa::path(
+    tag = "api-keys",
+    params(("org" = String, Path, description = "Organization id or slug"), ListQuery),
+    responses((status = 200, body = List<ApiKeyView>), (status = 404, body = ErrorBody)),
+    security(("api_key" = []))
+)]
+#[get("/organizations/{org}/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    access: OrgAdmin,
+    query: web::Query<ListQuery>,
+) -> Result<Ok<List<ApiKeyView>>, ApiError> {
+    let page = state
+        .broker
+        .list_org_api_keys(&access, &query.page()?)
+        .await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// Revokes an API key; it stops working immediately.
+#[utoipa::path(
+    tag = "api-keys",
+    params(
+        ("org" = String, Path, description = "Organization id or slug"),
+        ("key_id" = Uuid, Path, description = "The key's id"),
+    ),
+    responses((status = 200, body = ApiKeyView), (status = 404, body = ErrorBody)),
+    security(("api_key" = []))
+)]
+#[delete("/organizations/{org}/api-keys/{key_id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    access: OrgAdmin,
+    path: web::Path<(String, Uuid)>,
+) -> Result<Ok<ApiKeyView>, ApiError> {
+    let key = state
+        .broker
+        .revoke_org_api_key(&access, ApiKeyId(path.1))
+        .await?;
+    Ok(web::Json(key.into()))
+}

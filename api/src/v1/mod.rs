@@ -1,0 +1,92 @@
+//! The admin API, version 1 (`/api/v1`): shared request and response shapes, and the routes.
+
+mod api_keys;
+mod audit;
+mod domains;
+mod memberships;
+mod organizations;
+
+use actix_web::body::BoxBody;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use broker::{Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::ApiError;
+
+/// Registers every `/api/v1` handler (and its OpenAPI description).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(organizations::create_organization)
+        .service(organizations::list_organizations)
+        .service(organizations::get_organization)
+        .service(organizations::update_organization)
+        .service(organizations::delete_organization)
+        .service(domains::add_domain)
+        .service(domains::list_domains)
+        .service(domains::get_domain)
+        .service(domains::verify_domain)
+        .service(domains::remove_domain)
+        .service(memberships::add_membership)
+        .service(memberships::list_memberships)
+        .service(memberships::get_membership)
+        .service(memberships::update_membership)
+        .service(memberships::remove_membership)
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::revoke_api_key)
+        .service(audit::list_audit_events)
+        .service(audit::list_org_audit_events);
+}
+
+/// Pagination parameters accepted by every list endpoint.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Items per page, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+}
+
+impl ListQuery {
+    fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::new(self.limit, self.after.as_deref())?)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    /// The items on this page.
+    pub data: Vec<T>,
+    /// Pass as `after` to fetch the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    fn from_page<M>(page: Page<M>, view: impl FnMut(M) -> T) -> Self {
+        Self {
+            data: page.items.into_iter().map(view).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// A `201 Created` JSON response.
+#[derive(Debug)]
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> Responder for Created<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::build(StatusCode::CREATED).json(self.0)
+    }
+}
+
+/// A `200 OK` JSON response.
+pub type Ok<T> = actix_web::web::Json<T>;

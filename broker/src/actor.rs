@@ -1,0 +1,88 @@
+//! Who is acting: the authenticated caller, what it may see, and how it appears in the audit log.
+
+use entities::{ApiKeyId, OrgId};
+
+/// How far a caller's authority reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every organization, and instance-wide settings.
+    Instance,
+    /// One organization only; everything else is invisible (404, not 403).
+    Org(OrgId),
+}
+
+/// What kind of caller this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    /// A request authenticated with an API key.
+    ApiKey(ApiKeyId),
+    /// An operator at the `tessera` command line (instance authority).
+    Cli,
+    /// Tessera itself (start-up tasks, schedules).
+    System,
+}
+
+/// The caller of a broker operation: authority for checks, identity for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Who.
+    pub kind: ActorKind,
+    /// How far their authority reaches.
+    pub scope: Scope,
+    /// The client's IP address, when the action came over the network.
+    pub ip: Option<String>,
+    /// The request id, to join audit events with logs.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// An operator at the command line.
+    pub fn cli() -> Self {
+        Self {
+            kind: ActorKind::Cli,
+            scope: Scope::Instance,
+            ip: None,
+            request_id: None,
+        }
+    }
+
+    /// Tessera itself.
+    pub fn system() -> Self {
+        Self {
+            kind: ActorKind::System,
+            scope: Scope::Instance,
+            ip: None,
+            request_id: None,
+        }
+    }
+
+    /// Whether the caller has instance-wide authority.
+    pub fn is_instance_admin(&self) -> bool {
+        self.scope == Scope::Instance
+    }
+
+    /// Whether the caller may see (and act within) `org`.
+    pub fn can_access(&self, org: OrgId) -> bool {
+        match self.scope {
+            Scope::Instance => true,
+            Scope::Org(own) => own == org,
+        }
+    }
+
+    /// The actor's kind as recorded in audit events.
+    pub(crate) fn audit_kind(&self) -> &'static str {
+        match self.kind {
+            ActorKind::ApiKey(_) => "api_key",
+            ActorKind::Cli => "cli",
+            ActorKind::System => "system",
+        }
+    }
+
+    /// The actor's id as recorded in audit events.
+    pub(crate) fn audit_id(&self) -> Option<String> {
+        match self.kind {
+            ActorKind::ApiKey(id) => Some(id.to_string()),
+            ActorKind::Cli | ActorKind::System => None,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Opening the database: SQLite (embedded default) or PostgreSQL, with pool settings that
+//! suit each. The same entities and queries run on both.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://path?mode=rwc`
+    Sqlite,
+    /// `postgres://user@host/db` or `postgresql://…`
+    Postgres,
+}
+
+impl Backend {
+    /// Recognizes the scheme of a database URL.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0;
+        match scheme {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+}
+
+/// Opens a pool on `url`. SQLite runs in WAL mode with a busy timeout and a small pool (one
+/// writer at a time); PostgreSQL gets a larger pool. Both fail fast when unreachable.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    match Backend::of_url(url) {
+        Some(Backend::Sqlite) => {
+            options.max_connections(8).min_connections(1);
+            options.map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+        }
+        _ => {
+            options.max_connections(32).min_connections(1);
+        }
+    }
+    Database::connect(options).await
+}
+
+/// The backend of an open connection.
+pub fn backend_of(db: &DatabaseConnection) -> Backend {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => Backend::Sqlite,
+        _ => Backend::Postgres,
+    }
+}
+
+/// Removes the password from a database or Redis URL so it can be logged.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_are_recognized() {
+        assert_eq!(Backend::of_url("sqlite://x.db"), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::of_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
+        assert_eq!(Backend::of_url("nonsense"), None);
+    }
+
+    #[test]
+    fn redaction_hides_only_the_password() {
+        let redacted = redact_url("postgres://tess:hunter2@db:5432/tessera");
+        assert!(!redacted.contains("hunter2"));
+        assert!(redacted.contains("tess:redacted@db:5432/tessera"));
+    }
+}

@@ -1,0 +1,271 @@
+//! The broker's error: a stable, documented code, a human message, and the field at fault.
+//!
+//! Codes are a contract with operators and scripts (they appear in API responses and audit
+//! events); never rename one. Every code is listed in `docs/errors.md`, and a test keeps the
+//! two in step. The API turns an [`ErrorKind`] into an HTTP status in exactly one place.
+
+use std::time::Duration;
+
+/// What sort of failure this is; the API maps each kind to one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is malformed or a value is invalid (400).
+    InvalidInput,
+    /// No credentials, or credentials we do not accept (401).
+    Unauthenticated,
+    /// Authenticated, but not allowed to do this (403).
+    Forbidden,
+    /// The object does not exist, or belongs to an org the caller cannot see (404).
+    NotFound,
+    /// The HTTP method is not supported on this path (405).
+    MethodNotAllowed,
+    /// The request conflicts with existing state (409).
+    Conflict,
+    /// The body is larger than we accept (413).
+    PayloadTooLarge,
+    /// The body is not in a format we accept (415).
+    UnsupportedMediaType,
+    /// Well-formed, but a check on the outside world failed (422).
+    Unprocessable,
+    /// Too many attempts; retry after the given time (429).
+    RateLimited,
+    /// A dependency (database, Redis, DNS) is unreachable; retrying later may work (503).
+    Unavailable,
+    /// A bug or an unexpected failure; details are logged, not returned (500).
+    Internal,
+}
+
+/// Declares the stable error codes with their kind and a one-line meaning.
+macro_rules! error_codes {
+    ($($variant:ident = $code:literal, $kind:ident, $doc:literal;)+) => {
+        /// Every stable error code Tessera returns.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $(#[doc = $doc] $variant,)+
+        }
+
+        impl ErrorCode {
+            /// All codes, for documentation and tests.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The stable snake_case code.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// The kind of failure, which decides the HTTP status.
+            pub fn kind(self) -> ErrorKind {
+                match self { $(ErrorCode::$variant => ErrorKind::$kind,)+ }
+            }
+
+            /// What the code means, for docs/errors.md.
+            pub fn meaning(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $doc,)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidJson = "invalid_json", InvalidInput, "The body is not valid JSON.";
+    InvalidField = "invalid_field", InvalidInput, "A field has the wrong type or shape.";
+    MissingField = "missing_field", InvalidInput, "A required field is absent.";
+    UnknownField = "unknown_field", InvalidInput, "The body has a field this endpoint does not know.";
+    InvalidQuery = "invalid_query", InvalidInput, "A query-string parameter is invalid.";
+    InvalidPath = "invalid_path", InvalidInput, "A path segment is not a valid id or slug.";
+    InvalidSlug = "invalid_slug", InvalidInput, "A slug is not 1-63 lower-case letters, digits and inner hyphens, or looks like an id.";
+    InvalidName = "invalid_name", InvalidInput, "A display name is empty, too long, or has control characters.";
+    InvalidDomain = "invalid_domain", InvalidInput, "A domain name is malformed, an IP address, or a public suffix.";
+    InvalidEmail = "invalid_email", InvalidInput, "An email address is malformed.";
+    InvalidRole = "invalid_role", InvalidInput, "A role name is not 1-64 letters, digits or `_ : . -`.";
+    InvalidCursor = "invalid_cursor", InvalidInput, "A pagination cursor was not issued by this endpoint.";
+    InvalidExpiry = "invalid_expiry", InvalidInput, "An expiry time is in the past.";
+    AmbiguousMember = "ambiguous_member", InvalidInput, "Give exactly one of user_id and email.";
+    MissingCredentials = "missing_credentials", Unauthenticated, "No API key was sent (Authorization: Bearer or X-API-Key).";
+    InvalidCredentials = "invalid_credentials", Unauthenticated, "The API key is unknown, revoked or expired.";
+    InstanceAdminRequired = "instance_admin_required", Forbidden, "Only an instance-admin key may do this.";
+    OrganizationNotFound = "organization_not_found", NotFound, "No organization with this id or slug is visible to the caller.";
+    DomainNotFound = "domain_not_found", NotFound, "The organization has no such domain.";
+    UserNotFound = "user_not_found", NotFound, "No such user.";
+    MembershipNotFound = "membership_not_found", NotFound, "The user is not a member of the organization.";
+    ApiKeyNotFound = "api_key_not_found", NotFound, "No such API key in this scope.";
+    RouteNotFound = "route_not_found", NotFound, "No endpoint at this path.";
+    MethodNotAllowed = "method_not_allowed", MethodNotAllowed, "The endpoint does not support this HTTP method.";
+    SlugTaken = "slug_taken", Conflict, "Another organization already uses this slug.";
+    DomainAlreadyAdded = "domain_already_added", Conflict, "The organization already has this domain.";
+    DomainOwnedByOtherOrg = "domain_owned_by_other_org", Conflict, "Another organization has verified this domain.";
+    MembershipExists = "membership_exists", Conflict, "The user is already a member of the organization.";
+    PayloadTooLarge = "payload_too_large", PayloadTooLarge, "The body is larger than the endpoint accepts.";
+    UnsupportedMediaType = "unsupported_media_type", UnsupportedMediaType, "Send the body as application/json.";
+    DomainVerificationFailed = "domain_verification_failed", Unprocessable, "The DNS TXT record that proves ownership was not found.";
+    RateLimited = "rate_limited", RateLimited, "Too many attempts; wait for Retry-After seconds.";
+    DnsUnavailable = "dns_unavailable", Unavailable, "DNS could not be queried; try again later.";
+    ServiceUnavailable = "service_unavailable", Unavailable, "A dependency (database or store) is unreachable; try again later.";
+    MasterKeyMismatch = "master_key_mismatch", Internal, "The master key does not decrypt this database's secrets (start-up check).";
+    InternalError = "internal_error", Internal, "An unexpected failure; the request id locates it in the logs.";
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failure the caller can act on: a stable code, a message safe to show, and the field at fault.
+#[derive(Debug)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+    field: Option<String>,
+    retry_after: Option<Duration>,
+    cause: Option<Cause>,
+}
+
+/// The broker's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with a code and a message that is safe to show to the caller.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+            cause: None,
+        }
+    }
+
+    /// An invalid value in `field`.
+    pub fn invalid(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+        Self::new(code, message).with_field(field)
+    }
+
+    /// An unexpected failure. The cause goes to the log; the caller sees a generic message.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::new(ErrorCode::InternalError, "an unexpected error occurred").with_cause(cause)
+    }
+
+    /// A dependency that is down. The cause goes to the log.
+    pub fn unavailable(cause: impl Into<Cause>) -> Self {
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "a dependency is unavailable; try again later",
+        )
+        .with_cause(cause)
+    }
+
+    /// Too many attempts.
+    pub fn rate_limited(retry_after: Duration) -> Self {
+        let mut error = Self::new(ErrorCode::RateLimited, "too many attempts; try again later");
+        error.retry_after = Some(retry_after);
+        error
+    }
+
+    /// Names the request field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Attaches the underlying cause (logged, never returned to the caller).
+    pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.code.kind()
+    }
+
+    /// The message for the caller.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The request field at fault, when one is.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// How long to wait before retrying, for rate limits.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The underlying cause, for the log.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.cause.as_deref()
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " ({cause})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::unavailable(err),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(err: crate::store::StoreError) -> Self {
+        match err {
+            crate::store::StoreError::Unavailable(_) => Self::unavailable(err),
+            crate::store::StoreError::Corrupt { .. } => Self::internal(err),
+        }
+    }
+}
+
+/// True when a database error is a unique-constraint violation (a lost race or a duplicate).
+pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{s} is not snake_case"
+            );
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Tessera's domain: organizations, domains, users, memberships, API keys, signing keys, the
+//! audit log and the ephemeral store. No HTTP types live here; the `tessera` binary's handlers
+//! call these functions and map [`Error`] to responses.
+
+pub mod actor;
+pub mod api_key;
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod db;
+pub mod dns;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod membership;
+pub mod org;
+pub mod page;
+pub mod rate_limit;
+pub mod signing_key;
+pub mod store;
+pub mod user;
+pub mod validate;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+pub use crate::actor::{Actor, ActorKind, Scope};
+pub use crate::clock::{Clock, ManualClock, SystemClock};
+pub use crate::crypto::MasterKey;
+pub use crate::error::{Error, ErrorCode, ErrorKind, Result};
+pub use crate::page::{Page, PageRequest};
+pub use entities;
+
+/// Everything the broker needs from the outside world, assembled by the binary at start-up.
+#[derive(Debug)]
+pub struct BrokerParts {
+    /// The database pool (SQLite or PostgreSQL), already migrated.
+    pub db: DatabaseConnection,
+    /// The ephemeral store (in-process or Redis).
+    pub store: Arc<dyn store::EphemeralStore>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The key that encrypts secrets at rest.
+    pub master_key: MasterKey,
+    /// Resolves DNS TXT records for domain verification.
+    pub dns: Arc<dyn dns::TxtResolver>,
+}
+
+/// The domain service. Cheap to clone; every clone shares the same pools.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    inner: Arc<BrokerParts>,
+}
+
+impl Broker {
+    /// Builds the broker from its parts.
+    pub fn new(parts: BrokerParts) -> Self {
+        Self {
+            inner: Arc::new(parts),
+        }
+    }
+
+    /// The database pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// The ephemeral store.
+    pub fn store(&self) -> &dyn store::EphemeralStore {
+        self.inner.store.as_ref()
+    }
+
+    /// The current time according to the broker's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn master_key(&self) -> &MasterKey {
+        &self.inner.master_key
+    }
+
+    pub(crate) fn dns(&self) -> &dyn dns::TxtResolver {
+        self.inner.dns.as_ref()
+    }
+}

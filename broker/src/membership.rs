@@ -1,0 +1,269 @@
+//! Memberships: which users belong to an organization, and with which roles.
+
+use std::collections::HashMap;
+
+use entities::membership::{self, MembershipSource, MembershipStatus};
+use entities::{MembershipId, UserId, user};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    Order, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::Broker;
+use crate::audit::{self, AuditAction, Entry, Target};
+use crate::error::{Error, ErrorCode, Result, is_unique_violation};
+use crate::org::OrgAccess;
+use crate::page::{self, Page, PageRequest};
+use crate::user::{self as users, User};
+use crate::validate;
+
+/// A membership with the user it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The membership row.
+    pub membership: membership::Model,
+    /// The member.
+    pub user: User,
+}
+
+impl Member {
+    /// The member's roles in this organization.
+    pub fn roles(&self) -> Vec<String> {
+        roles_of(&self.membership)
+    }
+
+    /// How the membership came about (`admin`, `jit`, `scim`), as stored.
+    pub fn source_name(&self) -> String {
+        self.membership.source.to_value()
+    }
+}
+
+/// Who to add: an existing user by id, or anyone by email (created if unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberRef {
+    /// An existing user.
+    UserId(UserId),
+    /// A user found, or created, by email address.
+    Email(String),
+}
+
+impl MemberRef {
+    /// Accepts exactly one of the two ways to name a user.
+    pub fn from_parts(user_id: Option<UserId>, email: Option<String>) -> Result<Self> {
+        match (user_id, email) {
+            (Some(id), None) => Ok(Self::UserId(id)),
+            (None, Some(email)) => Ok(Self::Email(email)),
+            _ => Err(Error::invalid(
+                ErrorCode::AmbiguousMember,
+                "user_id",
+                "give exactly one of user_id and email",
+            )),
+        }
+    }
+}
+
+fn roles_of(m: &membership::Model) -> Vec<String> {
+    serde_json::from_value(m.roles.clone()).unwrap_or_default()
+}
+
+fn not_found(user: UserId) -> Error {
+    Error::new(
+        ErrorCode::MembershipNotFound,
+        format!("user '{user}' is not a member of this organization"),
+    )
+}
+
+async fn find_membership(
+    db: &impl ConnectionTrait,
+    access: &OrgAccess,
+    user: UserId,
+) -> Result<membership::Model> {
+    membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(access.org_id()))
+        .filter(membership::Column::UserId.eq(user))
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found(user))
+}
+
+impl Broker {
+    /// Lists the organization's members, oldest membership first.
+    pub async fn list_memberships(
+        &self,
+        access: &OrgAccess,
+        request: &PageRequest,
+    ) -> Result<Page<Member>> {
+        let select =
+            membership::Entity::find().filter(membership::Column::OrgId.eq(access.org_id()));
+        let page = page::fetch(
+            self.db(),
+            select,
+            membership::Column::Id,
+            Order::Asc,
+            request,
+            |m| m.id.as_uuid(),
+        )
+        .await?;
+        let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
+        let mut by_id: HashMap<UserId, User> = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut members = Vec::with_capacity(page.items.len());
+        for m in page.items {
+            let user = by_id
+                .remove(&m.user_id)
+                .ok_or_else(|| Error::internal(format!("membership {} has no user", m.id)))?;
+            members.push(Member {
+                membership: m,
+                user,
+            });
+        }
+        Ok(Page {
+            items: members,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// One member of the organization.
+    pub async fn get_membership(&self, access: &OrgAccess, user: UserId) -> Result<Member> {
+        let membership = find_membership(self.db(), access, user).await?;
+        let user = users::find(self.db(), user)
+            .await?
+            .ok_or_else(|| not_found(user))?;
+        Ok(Member { membership, user })
+    }
+
+    /// Adds a user to the organization with `roles`. A user named by email is created when
+    /// unknown (with an unverified email).
+    pub async fn add_membership(
+        &self,
+        access: &OrgAccess,
+        who: MemberRef,
+        roles: &[String],
+    ) -> Result<Member> {
+        let roles = validate::roles("roles", roles)?;
+        let now = self.now();
+        let txn = self.db().begin().await?;
+        let user = match who {
+            MemberRef::UserId(id) => users::find(&txn, id)
+                .await?
+                .ok_or_else(|| users::not_found(id).with_field("user_id"))?,
+            MemberRef::Email(raw) => {
+                let email = validate::email("email", &raw)?;
+                users::find_or_create_by_email(&txn, now, access.actor(), &email)
+                    .await?
+                    .0
+            }
+        };
+        let exists = || {
+            Error::invalid(
+                ErrorCode::MembershipExists,
+                "user_id",
+                format!("user '{}' is already a member", user.id),
+            )
+        };
+        if find_membership(&txn, access, user.id).await.is_ok() {
+            return Err(exists());
+        }
+        let membership = membership::ActiveModel {
+            id: Set(MembershipId::new()),
+            org_id: Set(access.org_id()),
+            user_id: Set(user.id),
+            roles: Set(json!(roles)),
+            status: Set(MembershipStatus::Active),
+            source: Set(MembershipSource::Admin),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                exists()
+            } else {
+                e.into()
+            }
+        })?;
+        audit::record(
+            &txn,
+            now,
+            Entry {
+                actor: access.actor(),
+                org: Some(access.org_id()),
+                action: AuditAction::MembershipAdded,
+                target: Target::new("user", user.id),
+                data: json!({ "roles": roles }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Member { membership, user })
+    }
+
+    /// Replaces a member's roles.
+    pub async fn set_membership_roles(
+        &self,
+        access: &OrgAccess,
+        user: UserId,
+        roles: &[String],
+    ) -> Result<Member> {
+        let roles = validate::roles("roles", roles)?;
+        let now = self.now();
+        let txn = self.db().begin().await?;
+        let current = find_membership(&txn, access, user).await?;
+        let before = roles_of(&current);
+        let mut model: membership::ActiveModel = current.into();
+        model.roles = Set(json!(roles));
+        model.updated_at = Set(now);
+        let membership = model.update(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            Entry {
+                actor: access.actor(),
+                org: Some(access.org_id()),
+                action: AuditAction::MembershipUpdated,
+                target: Target::new("user", user),
+                data: json!({ "before": before, "after": roles }),
+            },
+        )
+        .await?;
+        let member_user = users::find(&txn, user)
+            .await?
+            .ok_or_else(|| not_found(user))?;
+        txn.commit().await?;
+        Ok(Member {
+            membership,
+            user: member_user,
+        })
+    }
+
+    /// Removes a user from the organization (the user account itself remains).
+    pub async fn remove_membership(&self, access: &OrgAccess, user: UserId) -> Result<()> {
+        let now = self.now();
+        let txn = self.db().begin().await?;
+        let current = find_membership(&txn, access, user).await?;
+        membership::Entity::delete_by_id(current.id)
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            now,
+            Entry {
+                actor: access.actor(),
+                org: Some(access.org_id()),
+                action: AuditAction::MembershipRemoved,
+                target: Target::new("user", user),
+                data: json!({ "roles": roles_of(&current) }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

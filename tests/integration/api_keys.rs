@@ -1,0 +1,194 @@
+//! API keys: how they are presented, scoped, listed without their secret, revoked, and how
+//! guessing them is rate limited.
+
+use reqwest::Method;
+use serde_json::json;
+use tessera_tests::{TestApp, expect_error, expect_status};
+
+#[tokio::test]
+async fn requests_without_a_key_are_refused_with_a_challenge() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/organizations"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    expect_error(response, 401, "missing_credentials", None).await;
+}
+
+#[tokio::test]
+async fn unknown_keys_are_refused() {
+    let app = TestApp::spawn().await;
+    for key in ["tsk_not-a-real-key", "something-else"] {
+        let response = app
+            .with_key(key, Method::GET, "/api/v1/organizations")
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, 401, "invalid_credentials", None).await;
+    }
+}
+
+#[tokio::test]
+async fn x_api_key_header_works_too() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/organizations"))
+        .header("x-api-key", &app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, 200).await;
+}
+
+#[tokio::test]
+async fn org_key_is_shown_once_listed_by_prefix_and_revocable() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    let response = app
+        .admin(Method::POST, "/api/v1/organizations/acme/api-keys")
+        .json(&json!({ "name": "terraform" }))
+        .send()
+        .await
+        .unwrap();
+    let created = expect_status(response, 201).await;
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("tsk_") && key.len() >= 40, "{key}");
+    assert!(key.starts_with(created["prefix"].as_str().unwrap()));
+
+    let listed = app
+        .admin(Method::GET, "/api/v1/organizations/acme/api-keys")
+        .send()
+        .await
+        .unwrap();
+    let listed = expect_status(listed, 200).await;
+    let text = listed.to_string();
+    assert!(!text.contains(&key), "a listing must never contain the key");
+    assert_eq!(listed["data"][0]["name"], "terraform");
+
+    let works = app
+        .with_key(&key, Method::GET, "/api/v1/organizations/acme")
+        .send()
+        .await
+        .unwrap();
+    expect_status(works, 200).await;
+    // Use is recorded (to the minute).
+    let listed = app
+        .admin(Method::GET, "/api/v1/organizations/acme/api-keys")
+        .send()
+        .await
+        .unwrap();
+    assert!(expect_status(listed, 200).await["data"][0]["last_used_at"].is_string());
+
+    let id = created["id"].as_str().unwrap();
+    let revoked = app
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/organizations/acme/api-keys/{id}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(expect_status(revoked, 200).await["revoked_at"].is_string());
+    let refused = app
+        .with_key(&key, Method::GET, "/api/v1/organizations/acme")
+        .send()
+        .await
+        .unwrap();
+    expect_error(refused, 401, "invalid_credentials", None).await;
+}
+
+#[tokio::test]
+async fn keys_cannot_be_created_already_expired() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    let response = app
+        .admin(Method::POST, "/api/v1/organizations/acme/api-keys")
+        .json(&json!({ "name": "old", "expires_at": "2001-01-01T00:00:00Z" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "invalid_expiry", Some("expires_at")).await;
+}
+
+#[tokio::test]
+async fn another_orgs_key_cannot_be_revoked_through_this_org() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    app.create_org("globex").await;
+    let response = app
+        .admin(Method::POST, "/api/v1/organizations/acme/api-keys")
+        .json(&json!({ "name": "acme ci" }))
+        .send()
+        .await
+        .unwrap();
+    let created = expect_status(response, 201).await;
+    let globex_key = app.create_org_key("globex").await;
+    let id = created["id"].as_str().unwrap();
+    let response = app
+        .with_key(
+            &globex_key,
+            Method::DELETE,
+            &format!("/api/v1/organizations/globex/api-keys/{id}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 404, "api_key_not_found", None).await;
+    let still_works = app
+        .with_key(
+            created["key"].as_str().unwrap(),
+            Method::GET,
+            "/api/v1/organizations/acme",
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_status(still_works, 200).await;
+}
+
+#[tokio::test]
+async fn guessing_keys_is_rate_limited_per_client() {
+    let app = TestApp::spawn().await;
+    let mut limited = None;
+    for attempt in 1..=25 {
+        let response = app
+            .with_key(
+                &format!("tsk_guess{attempt}"),
+                Method::GET,
+                "/api/v1/organizations",
+            )
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            limited = Some((attempt, response));
+            break;
+        }
+        assert_eq!(response.status(), 401);
+    }
+    let (attempt, response) = limited.expect("no rate limit after 25 bad keys");
+    assert_eq!(attempt, 21, "the limit is 20 failures per minute");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    expect_error(response, 429, "rate_limited", None).await;
+    // A valid key still works for its owner.
+    let ok = app
+        .admin(Method::GET, "/api/v1/organizations")
+        .send()
+        .await
+        .unwrap();
+    expect_status(ok, 200).await;
+}

@@ -1,0 +1,129 @@
+//! Liveness, readiness, metrics, request ids and the JSON 404.
+
+use reqwest::Method;
+use tessera_tests::{TestApp, expect_error, expect_status};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let body = expect_status(response, 200).await;
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_reports_database_and_store() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let body = expect_status(response, 200).await;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["store"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_turns_unavailable_when_the_database_closes() {
+    let app = TestApp::spawn().await;
+    app.broker().db().close_by_ref().await.unwrap();
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let body = expect_status(response, 503).await;
+    assert_eq!(body["status"], "unavailable");
+    assert_ne!(body["database"], "ok");
+    assert_eq!(body["store"], "ok");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = TestApp::spawn().await;
+    app.create_org("metrics-org").await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains(r#"route="/api/v1/organizations""#)
+            && l.contains(r#"status="201""#)),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-abc.123");
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "spaces and/slashes are not kept")
+        .send()
+        .await
+        .unwrap();
+    let generated = response.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(generated.len(), 32, "{generated}");
+}
+
+#[tokio::test]
+async fn unknown_routes_get_a_json_404_with_the_request_id() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .admin(Method::GET, "/api/v1/nothing-here")
+        .header("x-request-id", "req-404")
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, 404, "route_not_found", None).await;
+    assert_eq!(body["request_id"], "req-404");
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .admin(Method::GET, "/api/v1/organizations")
+        .send()
+        .await
+        .unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn landing_page_and_its_assets_are_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/assets/tessera.css"));
+    let css = app
+        .client
+        .get(app.url("/assets/tessera.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+}
