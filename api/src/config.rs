@@ -65,7 +65,7 @@ pub struct ConfigError {
 }
 
 /// Every setting: its environment variable and its key in the TOML file.
-const SETTINGS: &[(&str, &str)] = &[
+pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_LISTEN", "listen"),
     ("TESSERA_PUBLIC_URL", "public_url"),
     ("TESSERA_DATA_DIR", "data_dir"),

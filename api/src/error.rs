@@ -101,3 +101,28 @@ impl ResponseError for ApiError {
         })
     }
 }
+
+/// The error-code reference (docs/errors.md), generated from the codes themselves so the two
+/// cannot drift apart.
+pub fn error_reference_markdown() -> String {
+    let mut out = String::from(
+        "# Error codes\n\n\
+         Generated from `broker::ErrorCode`; do not edit by hand (a test compares this file with\n\
+         the code, and `UPDATE_DOCS=1 cargo test -p tessera-tests docs` rewrites it).\n\n\
+         Every admin API error is JSON: `{\"code\", \"message\", \"field\"?, \"request_id\"}`.\n\
+         `code` is stable and safe to match on; `message` is for humans and may change;\n\
+         `field` names the request field at fault (`rules[2].op`); `request_id` is also in the\n\
+         `X-Request-Id` header and in the server's log lines.\n\n\
+         | code | HTTP status | meaning |\n|---|---|---|\n",
+    );
+    for code in ErrorCode::ALL {
+        let status = status_of(code.kind());
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            status.as_u16(),
+            code.meaning()
+        ));
+    }
+    out
+}

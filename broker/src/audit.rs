@@ -14,77 +14,47 @@ use crate::page::{self, Page, PageRequest};
 /// An audit event as stored.
 pub type AuditEvent = audit_event::Model;
 
-/// Every action Tessera records. The string form (`organization.created`) is stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditAction {
-    /// An organization was created.
-    OrganizationCreated,
-    /// An organization's name or slug changed.
-    OrganizationUpdated,
-    /// An organization and everything it owned were deleted.
-    OrganizationDeleted,
-    /// A domain was claimed by an organization.
-    DomainAdded,
-    /// A domain was proven through DNS, or force-verified by an instance admin.
-    DomainVerified,
-    /// A DNS verification attempt did not find the record.
-    DomainVerificationFailed,
-    /// A domain was removed from an organization.
-    DomainRemoved,
-    /// A user account was created.
-    UserCreated,
-    /// A user joined an organization.
-    MembershipAdded,
-    /// A member's roles changed.
-    MembershipUpdated,
-    /// A user left (or was removed from) an organization.
-    MembershipRemoved,
-    /// An API key was created.
-    ApiKeyCreated,
-    /// An API key was revoked.
-    ApiKeyRevoked,
-    /// A token-signing key was generated.
-    SigningKeyCreated,
+/// Declares the audit actions with their stable dotted names and meanings.
+macro_rules! audit_actions {
+    ($($variant:ident = $name:literal, $doc:literal;)+) => {
+        /// Every action Tessera records. The string form (`organization.created`) is stable.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum AuditAction {
+            $(#[doc = $doc] $variant,)+
+        }
+
+        impl AuditAction {
+            /// All actions, for documentation and filters.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)+];
+
+            /// The stable dotted name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $name,)+ }
+            }
+
+            /// What the action records, for docs/audit-events.md.
+            pub fn meaning(self) -> &'static str {
+                match self { $(AuditAction::$variant => $doc,)+ }
+            }
+        }
+    };
 }
 
-impl AuditAction {
-    /// All actions, for documentation and filters.
-    pub const ALL: &'static [AuditAction] = &[
-        Self::OrganizationCreated,
-        Self::OrganizationUpdated,
-        Self::OrganizationDeleted,
-        Self::DomainAdded,
-        Self::DomainVerified,
-        Self::DomainVerificationFailed,
-        Self::DomainRemoved,
-        Self::UserCreated,
-        Self::MembershipAdded,
-        Self::MembershipUpdated,
-        Self::MembershipRemoved,
-        Self::ApiKeyCreated,
-        Self::ApiKeyRevoked,
-        Self::SigningKeyCreated,
-    ];
-
-    /// The stable dotted name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OrganizationCreated => "organization.created",
-            Self::OrganizationUpdated => "organization.updated",
-            Self::OrganizationDeleted => "organization.deleted",
-            Self::DomainAdded => "domain.added",
-            Self::DomainVerified => "domain.verified",
-            Self::DomainVerificationFailed => "domain.verification_failed",
-            Self::DomainRemoved => "domain.removed",
-            Self::UserCreated => "user.created",
-            Self::MembershipAdded => "membership.added",
-            Self::MembershipUpdated => "membership.updated",
-            Self::MembershipRemoved => "membership.removed",
-            Self::ApiKeyCreated => "api_key.created",
-            Self::ApiKeyRevoked => "api_key.revoked",
-            Self::SigningKeyCreated => "signing_key.created",
-        }
-    }
+audit_actions! {
+    OrganizationCreated = "organization.created", "An organization was created.";
+    OrganizationUpdated = "organization.updated", "An organization's name or slug changed (data: before, after).";
+    OrganizationDeleted = "organization.deleted", "An organization and everything it owned were deleted.";
+    DomainAdded = "domain.added", "A domain was claimed by an organization.";
+    DomainVerified = "domain.verified", "A domain was proven through DNS, or force-verified by an instance admin (data: method).";
+    DomainVerificationFailed = "domain.verification_failed", "A DNS verification attempt did not find the TXT record.";
+    DomainRemoved = "domain.removed", "A domain was removed from an organization.";
+    UserCreated = "user.created", "A user account was created (instance-wide; no organization).";
+    MembershipAdded = "membership.added", "A user joined an organization (data: roles).";
+    MembershipUpdated = "membership.updated", "A member's roles changed (data: before, after).";
+    MembershipRemoved = "membership.removed", "A user was removed from an organization.";
+    ApiKeyCreated = "api_key.created", "An API key was created (data: name, prefix; never the key).";
+    ApiKeyRevoked = "api_key.revoked", "An API key was revoked.";
+    SigningKeyCreated = "signing_key.created", "A token-signing key was generated (data: alg, state).";
 }
 
 /// What an event is about: a kind (`organization`, `domain`, …) and an id.

@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod bad_input;
 mod binary;
+mod docs;
 mod domains;
 mod memberships;
 mod openapi;
