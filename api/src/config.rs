@@ -48,8 +48,9 @@ pub struct Config {
     pub dns_server: Option<SocketAddr>,
     /// Apply pending migrations when `serve` starts.
     pub auto_migrate: bool,
-    /// Take the client IP from `X-Forwarded-For`/`Forwarded` (only behind a trusted proxy).
-    pub trust_proxy_headers: bool,
+    /// How many reverse proxies stand in front of Tessera, each appending to
+    /// `X-Forwarded-For`; 0 means the TCP peer is the client.
+    pub trusted_proxy_hops: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
 }
@@ -77,7 +78,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_LOG_FORMAT", "log_format"),
     ("TESSERA_DNS_SERVER", "dns_server"),
     ("TESSERA_AUTO_MIGRATE", "auto_migrate"),
-    ("TESSERA_TRUST_PROXY_HEADERS", "trust_proxy_headers"),
+    ("TESSERA_TRUSTED_PROXY_HOPS", "trusted_proxy_hops"),
     ("TESSERA_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
 ];
 
@@ -85,10 +86,17 @@ pub const SETTINGS: &[(&str, &str)] = &[
 pub const CONFIG_FILE_VAR: &str = "TESSERA_CONFIG";
 
 /// One raw value and a label for where it came from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Raw {
     value: String,
     source: String,
+}
+
+/// Values may be secrets (`TESSERA_MASTER_KEY`, passwords in URLs): show only the source.
+impl std::fmt::Debug for Raw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Raw({}: [redacted])", self.source)
+    }
 }
 
 /// Raw values gathered from the file and the environment, before validation.
@@ -278,11 +286,15 @@ impl Config {
             .map(|raw| raw.boolean())
             .transpose()?
             .unwrap_or(true);
-        let trust_proxy_headers = sources
-            .take("trust_proxy_headers")
-            .map(|raw| raw.boolean())
-            .transpose()?
-            .unwrap_or(false);
+        let trusted_proxy_hops = match sources.take("trusted_proxy_hops") {
+            None => 0,
+            Some(raw) => raw
+                .value
+                .parse::<usize>()
+                .ok()
+                .filter(|hops| *hops <= 8)
+                .ok_or_else(|| raw.error("must be the number of proxies in front, 0 to 8"))?,
+        };
         let shutdown_timeout_secs = match sources.take("shutdown_timeout") {
             None => 30,
             Some(raw) => raw
@@ -304,7 +316,7 @@ impl Config {
             log_format,
             dns_server,
             auto_migrate,
-            trust_proxy_headers,
+            trusted_proxy_hops,
             shutdown_timeout_secs,
         })
     }
@@ -326,8 +338,8 @@ impl Config {
 }
 
 fn public_url(raw: &Raw) -> Result<Url, ConfigError> {
-    let url = Url::parse(&raw.value)
-        .map_err(|e| raw.error(format!("'{}' is not a URL: {e}", raw.value)))?;
+    // The value is not echoed: a mistyped URL may carry credentials.
+    let url = Url::parse(&raw.value).map_err(|e| raw.error(format!("not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(raw.error("must start with https:// (or http:// for local development)"));
     }
@@ -433,6 +445,7 @@ mod tests {
             ("REDIS_URL", "http://cache"),
             ("TESSERA_SMTP_URL", "not a url"),
             ("TESSERA_AUTO_MIGRATE", "maybe"),
+            ("TESSERA_TRUSTED_PROXY_HOPS", "yes"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.setting, var, "{err}");
@@ -450,6 +463,9 @@ mod tests {
         let c = config(&[("DATABASE_URL", "postgres://u:s3cret@db/tessera")]).unwrap();
         assert!(!c.database_url_redacted().contains("s3cret"));
         assert!(!format!("{c:?}").contains("s3cret"));
+        let env = [("TESSERA_MASTER_KEY".to_owned(), "c2VjcmV0".to_owned())];
+        let sources = Sources::gather(None, env).unwrap();
+        assert!(!format!("{sources:?}").contains("c2VjcmV0"));
     }
 
     #[test]

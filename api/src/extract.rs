@@ -45,24 +45,41 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
-/// The client's address: the peer, or the proxy-reported client when configured to trust it.
-pub fn client_ip(req: &HttpRequest, trust_proxy_headers: bool) -> Option<String> {
-    if trust_proxy_headers {
-        let info = req.connection_info();
-        return info
-            .realip_remote_addr()
-            .map(|addr| strip_port(addr).to_owned());
+/// The client's address. With `trusted_proxy_hops` proxies in front, each appends the address
+/// it received the request from to `X-Forwarded-For`, so the client is the entry that many
+/// places from the right; entries further left were written by the client and are ignored.
+/// When the header is shorter than expected the request did not come through the proxies,
+/// and the TCP peer is used.
+pub fn client_ip(req: &HttpRequest, trusted_proxy_hops: usize) -> Option<String> {
+    let peer = || req.peer_addr().map(|addr| addr.ip().to_string());
+    if trusted_proxy_hops == 0 {
+        return peer();
     }
-    req.peer_addr().map(|addr| addr.ip().to_string())
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded
+        .len()
+        .checked_sub(trusted_proxy_hops)
+        .and_then(|index| forwarded.get(index))
+        .and_then(|entry| parse_ip(entry))
+        .or_else(peer)
 }
 
-fn strip_port(addr: &str) -> &str {
-    match addr.parse::<std::net::SocketAddr>() {
-        Ok(_) => addr
-            .rsplit_once(':')
-            .map_or(addr, |(ip, _)| ip.trim_matches(['[', ']'])),
-        Err(_) => addr,
+/// An IP address from an `X-Forwarded-For` entry (`203.0.113.9`, `203.0.113.9:4711`,
+/// `[2001:db8::1]:443`, `2001:db8::1`).
+fn parse_ip(entry: &str) -> Option<String> {
+    if let Ok(ip) = entry.parse::<std::net::IpAddr>() {
+        return Some(ip.to_string());
     }
+    entry
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|addr| addr.ip().to_string())
 }
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
@@ -83,7 +100,7 @@ async fn authenticate(req: HttpRequest) -> Result<(Broker, Actor), ApiError> {
             "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
         )
     })?;
-    let ip = client_ip(&req, state.config.trust_proxy_headers);
+    let ip = client_ip(&req, state.config.trusted_proxy_hops);
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
     let actor = state
         .broker
@@ -145,10 +162,44 @@ mod tests {
         assert_eq!(presented_key(&req), None);
     }
 
+    fn forwarded(hops: usize, values: &[&str]) -> Option<String> {
+        let mut req = TestRequest::default().peer_addr("10.0.0.2:5000".parse().unwrap());
+        for value in values {
+            req = req.append_header(("x-forwarded-for", *value));
+        }
+        client_ip(&req.to_http_request(), hops)
+    }
+
     #[test]
-    fn proxy_addresses_lose_their_port() {
-        assert_eq!(strip_port("203.0.113.9:4711"), "203.0.113.9");
-        assert_eq!(strip_port("[2001:db8::1]:443"), "2001:db8::1");
-        assert_eq!(strip_port("203.0.113.9"), "203.0.113.9");
+    fn client_ip_ignores_forwarded_headers_without_trusted_proxies() {
+        assert_eq!(forwarded(0, &["203.0.113.9"]).as_deref(), Some("10.0.0.2"));
+    }
+
+    #[test]
+    fn client_ip_is_counted_from_the_right() {
+        // The client wrote "1.1.1.1"; our one proxy appended the address it saw.
+        assert_eq!(
+            forwarded(1, &["1.1.1.1, 203.0.113.9"]).as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(
+            forwarded(2, &["1.1.1.1, 203.0.113.9", "10.0.0.7"]).as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(
+            forwarded(1, &["[2001:db8::1]:443"]).as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            forwarded(1, &["203.0.113.9:4711"]).as_deref(),
+            Some("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn client_ip_falls_back_to_the_peer() {
+        assert_eq!(forwarded(2, &["203.0.113.9"]).as_deref(), Some("10.0.0.2"));
+        assert_eq!(forwarded(1, &["not-an-ip"]).as_deref(), Some("10.0.0.2"));
+        assert_eq!(forwarded(1, &[]).as_deref(), Some("10.0.0.2"));
     }
 }

@@ -156,26 +156,60 @@ fn describe(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
             format!("the body is not valid JSON: {inner}"),
         );
     }
-    let message = strip_position(&inner.to_string());
-    let (code, field) = if let Some(name) = quoted_after(&message, "unknown field `") {
-        (ErrorCode::UnknownField, join_path(&path, &name, true))
-    } else if let Some(name) = quoted_after(&message, "missing field `") {
-        (ErrorCode::MissingField, join_path(&path, &name, false))
-    } else {
-        (ErrorCode::InvalidField, path.clone())
+    let problem = FieldProblem::of(&path, &strip_position(&inner.to_string()));
+    let code = match problem.kind {
+        ProblemKind::Unknown => ErrorCode::UnknownField,
+        ProblemKind::Missing => ErrorCode::MissingField,
+        ProblemKind::Invalid => ErrorCode::InvalidField,
     };
-    let field = if field == "." { String::new() } else { field };
-    let shown = if field.is_empty() {
-        message
-    } else {
-        format!("{field}: {message}")
-    };
-    let error = Error::new(code, shown);
-    ApiError(if field.is_empty() {
-        error
-    } else {
-        error.with_field(field)
-    })
+    problem.into_error(code)
+}
+
+/// What serde disliked about a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProblemKind {
+    Unknown,
+    Missing,
+    Invalid,
+}
+
+/// A deserialization failure located at a field path (`rules[2].op`), shared by the JSON body
+/// and query-string extractors.
+#[derive(Debug)]
+pub(crate) struct FieldProblem {
+    pub kind: ProblemKind,
+    /// The field path; empty when the problem is with the whole document.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// Reads serde's message (`unknown field `x``, `missing field `y``, anything else) at
+    /// the path serde_path_to_error reported.
+    pub fn of(path: &str, message: &str) -> Self {
+        let (kind, field) = if let Some(name) = quoted_after(message, "unknown field `") {
+            (ProblemKind::Unknown, join_path(path, &name, true))
+        } else if let Some(name) = quoted_after(message, "missing field `") {
+            (ProblemKind::Missing, join_path(path, &name, false))
+        } else {
+            (ProblemKind::Invalid, path.to_owned())
+        };
+        let field = if field == "." { String::new() } else { field };
+        Self {
+            kind,
+            field,
+            message: message.to_owned(),
+        }
+    }
+
+    /// The API error with `code`, naming the field when there is one.
+    pub fn into_error(self, code: ErrorCode) -> ApiError {
+        if self.field.is_empty() {
+            return ApiError::new(code, self.message);
+        }
+        let message = format!("{}: {}", self.field, self.message);
+        ApiError(Error::new(code, message).with_field(self.field))
+    }
 }
 
 /// serde_json appends " at line 1 column 17"; the field path says more.

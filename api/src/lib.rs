@@ -8,6 +8,7 @@ pub mod extract;
 pub mod json;
 pub mod openapi;
 pub mod ops;
+pub mod query;
 pub mod server;
 pub mod telemetry;
 pub mod v1;

@@ -21,10 +21,10 @@ pub struct Readiness {
     /// `ready` or `unavailable`.
     #[schema(example = "ready")]
     pub status: &'static str,
-    /// `ok` or the database error.
-    pub database: String,
-    /// `ok` or the ephemeral store (Redis) error.
-    pub store: String,
+    /// `ok` or `unavailable` (the reason is in the server log).
+    pub database: &'static str,
+    /// `ok` or `unavailable` (the reason is in the server log).
+    pub store: &'static str,
 }
 
 /// Liveness: the process is up and serving.
@@ -34,7 +34,8 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// Readiness: the database and the ephemeral store answer.
+/// Readiness: the database and the ephemeral store answer. The endpoint is public, so the
+/// body says only which dependency failed; the reason goes to the log.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -46,10 +47,17 @@ pub async fn healthz() -> web::Json<Health> {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let report = state.broker.readiness().await;
     let ready = report.is_ready();
+    let summarize = |name: &str, failure: &Option<String>| match failure {
+        None => "ok",
+        Some(reason) => {
+            tracing::warn!(dependency = name, %reason, "not ready");
+            "unavailable"
+        }
+    };
     let body = Readiness {
         status: if ready { "ready" } else { "unavailable" },
-        database: report.database.unwrap_or_else(|| "ok".into()),
-        store: report.store.unwrap_or_else(|| "ok".into()),
+        database: summarize("database", &report.database),
+        store: summarize("store", &report.store),
     };
     if ready {
         HttpResponse::Ok().json(body)

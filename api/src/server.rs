@@ -156,9 +156,6 @@ fn app(
     let (routes, _) = documented_routes().split_for_parts();
     routes
         .app_data(web::Data::new(state))
-        .app_data(web::QueryConfig::default().error_handler(|err, _| {
-            ApiError::new(ErrorCode::InvalidQuery, format!("invalid query: {err}")).into()
-        }))
         .app_data(web::PathConfig::default().error_handler(|err, _| {
             ApiError::new(ErrorCode::InvalidPath, format!("invalid path: {err}")).into()
         }))

@@ -4,10 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entities::ApiKeyId;
 use entities::api_key::{self, ApiKeyOwner};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -15,7 +12,7 @@ use crate::Broker;
 use crate::actor::{Actor, ActorKind, Scope};
 use crate::audit::{self, AuditAction, Entry, Target};
 use crate::crypto::{hash_secret, random_token};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, gone_or};
 use crate::org::{OrgAccess, require_instance_admin};
 use crate::page::{self, Page, PageRequest};
 use crate::rate_limit::API_KEY_FAILURES_PER_IP;
@@ -101,7 +98,7 @@ impl Broker {
             .take(KEY_PREFIX.len() + DISPLAY_PREFIX_LEN)
             .collect();
         let org_id = org.map(OrgAccess::org_id);
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let api_key = api_key::ActiveModel {
             id: Set(ApiKeyId::new()),
             name: Set(name),
@@ -162,7 +159,7 @@ impl Broker {
     /// Revokes one of the organization's keys; it stops working at once.
     pub async fn revoke_org_api_key(&self, access: &OrgAccess, id: ApiKeyId) -> Result<ApiKey> {
         let now = self.now();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let key = api_key::Entity::find_by_id(id)
             .filter(api_key::Column::OrgId.eq(access.org_id()))
             .one(&txn)
@@ -173,7 +170,10 @@ impl Broker {
         }
         let mut model: api_key::ActiveModel = key.into();
         model.revoked_at = Set(Some(now));
-        let key = model.update(&txn).await?;
+        let key = model
+            .update(&txn)
+            .await
+            .map_err(|e| gone_or(e, || not_found(id)))?;
         audit::record(
             &txn,
             now,

@@ -5,16 +5,17 @@ use entities::domain::{self, VerificationMethod};
 use entities::{DomainId, OrgId};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    Order, QueryFilter, TransactionTrait,
+    Order, QueryFilter,
 };
 use serde_json::json;
 
 use crate::Broker;
 use crate::audit::{self, AuditAction, Entry, Target};
 use crate::crypto::random_token;
-use crate::error::{Error, ErrorCode, Result, is_unique_violation};
+use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation};
 use crate::org::OrgAccess;
 use crate::page::{self, Page, PageRequest};
+use crate::rate_limit::DNS_CHECKS_PER_ORG;
 use crate::validate;
 
 /// A domain as stored.
@@ -82,6 +83,29 @@ async fn find_in_org(db: &impl ConnectionTrait, org: OrgId, name: &str) -> Resul
         .await?)
 }
 
+/// Whether `email` (normalized) is at one of the organization's verified domains or a
+/// subdomain of one: the organization controls that namespace.
+pub(crate) async fn org_owns_email(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    email: &str,
+) -> Result<bool> {
+    let Some((_, host)) = email.rsplit_once('@') else {
+        return Ok(false);
+    };
+    let verified = domain::Entity::find()
+        .filter(domain::Column::OrgId.eq(org))
+        .filter(domain::Column::Verified.eq(true))
+        .all(db)
+        .await?;
+    Ok(verified.iter().any(|d| {
+        host == d.domain
+            || host
+                .strip_suffix(d.domain.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    }))
+}
+
 /// Normalizes a domain from a path or body so `Example.COM` finds `example.com`; anything
 /// that cannot be a domain simply is not found.
 fn normalize_or_not_found(raw: &str) -> Result<String> {
@@ -93,7 +117,7 @@ impl Broker {
     pub async fn add_domain(&self, access: &OrgAccess, domain: &str) -> Result<Domain> {
         let name = validate::domain("domain", domain)?;
         let now = self.now();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         if find_in_org(&txn, access.org_id(), &name).await?.is_some() {
             return Err(Error::invalid(
                 ErrorCode::DomainAlreadyAdded,
@@ -193,6 +217,8 @@ impl Broker {
         let method = if force {
             VerificationMethod::Manual
         } else {
+            self.count_against(DNS_CHECKS_PER_ORG, &access.org_id().to_string())
+                .await?;
             self.check_txt_record(access, &claimed).await?;
             VerificationMethod::DnsTxt
         };
@@ -243,7 +269,7 @@ impl Broker {
     ) -> Result<Domain> {
         let now = self.now();
         let name = claimed.domain.clone();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let mut model: domain::ActiveModel = claimed.into();
         model.verified = Set(true);
         model.verification_method = Set(Some(method));
@@ -253,7 +279,7 @@ impl Broker {
             if is_unique_violation(&e) {
                 owned_elsewhere(&name)
             } else {
-                e.into()
+                gone_or(e, || not_found(&name))
             }
         })?;
         audit::record(
@@ -276,8 +302,15 @@ impl Broker {
     pub async fn remove_domain(&self, access: &OrgAccess, domain: &str) -> Result<()> {
         let claimed = self.get_domain(access, domain).await?;
         let now = self.now();
-        let txn = self.db().begin().await?;
-        domain::Entity::delete_by_id(claimed.id).exec(&txn).await?;
+        let txn = self.begin_write().await?;
+        let deleted = domain::Entity::delete_many()
+            .filter(domain::Column::Id.eq(claimed.id))
+            .filter(domain::Column::OrgId.eq(access.org_id()))
+            .exec(&txn)
+            .await?;
+        if deleted.rows_affected == 0 {
+            return Err(not_found(&claimed.domain));
+        }
         audit::record(
             &txn,
             now,

@@ -84,6 +84,7 @@ error_codes! {
     MissingCredentials = "missing_credentials", Unauthenticated, "No API key was sent (Authorization: Bearer or X-API-Key).";
     InvalidCredentials = "invalid_credentials", Unauthenticated, "The API key is unknown, revoked or expired.";
     InstanceAdminRequired = "instance_admin_required", Forbidden, "Only an instance-admin key may do this.";
+    EmailDomainNotVerified = "email_domain_not_verified", Forbidden, "An organization-scoped key may add members only with emails in the organization's verified domains.";
     OrganizationNotFound = "organization_not_found", NotFound, "No organization with this id or slug is visible to the caller.";
     DomainNotFound = "domain_not_found", NotFound, "The organization has no such domain.";
     UserNotFound = "user_not_found", NotFound, "No such user.";
@@ -230,9 +231,27 @@ impl From<sea_orm::DbErr> for Error {
         use sea_orm::DbErr;
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::unavailable(err),
+            ref busy if is_database_busy(busy) => Self::unavailable(err),
             other => Self::internal(other),
         }
     }
+}
+
+/// True when the database refused for contention that outlasted the busy timeout (SQLite
+/// `SQLITE_BUSY`/`SQLITE_LOCKED` and their extended codes) or a serialization failure or
+/// deadlock (PostgreSQL `40001`/`40P01`): retrying later may work, so this is a 503, not a bug.
+fn is_database_busy(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Some(code) = e.as_database_error().and_then(|d| d.code()) else {
+        return false;
+    };
+    let code = code.as_ref();
+    matches!(code, "40001" | "40P01")
+        || code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 impl From<crate::store::StoreError> for Error {
@@ -241,6 +260,15 @@ impl From<crate::store::StoreError> for Error {
             crate::store::StoreError::Unavailable(_) => Self::unavailable(err),
             crate::store::StoreError::Corrupt { .. } => Self::internal(err),
         }
+    }
+}
+
+/// Maps "the row disappeared between our read and our write" (a concurrent delete) to the
+/// caller's not-found error; anything else stays a database error.
+pub(crate) fn gone_or(err: sea_orm::DbErr, gone: impl FnOnce() -> Error) -> Error {
+    match err {
+        sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_) => gone(),
+        other => other.into(),
     }
 }
 

@@ -23,7 +23,10 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 pub use crate::actor::{Actor, ActorKind, Scope};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
@@ -74,6 +77,18 @@ impl Broker {
     /// The current time according to the broker's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.inner.clock.now()
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+    /// (`IMMEDIATE`), so concurrent writers queue on the busy timeout; a deferred transaction
+    /// that reads first would instead fail with `SQLITE_BUSY` when its read turns into a write.
+    /// PostgreSQL ignores the mode.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db().begin_with_options(options).await?)
     }
 
     pub(crate) fn master_key(&self) -> &MasterKey {

@@ -6,13 +6,14 @@ use entities::membership::{self, MembershipSource, MembershipStatus};
 use entities::{MembershipId, UserId, user};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    Order, QueryFilter, TransactionTrait,
+    Order, QueryFilter,
 };
 use serde_json::json;
 
 use crate::Broker;
 use crate::audit::{self, AuditAction, Entry, Target};
-use crate::error::{Error, ErrorCode, Result, is_unique_violation};
+use crate::domain::org_owns_email;
+use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation};
 use crate::org::OrgAccess;
 use crate::page::{self, Page, PageRequest};
 use crate::user::{self as users, User};
@@ -78,13 +79,62 @@ async fn find_membership(
     db: &impl ConnectionTrait,
     access: &OrgAccess,
     user: UserId,
-) -> Result<membership::Model> {
-    membership::Entity::find()
+) -> Result<Option<membership::Model>> {
+    Ok(membership::Entity::find()
         .filter(membership::Column::OrgId.eq(access.org_id()))
         .filter(membership::Column::UserId.eq(user))
         .one(db)
+        .await?)
+}
+
+async fn get_membership(
+    db: &impl ConnectionTrait,
+    access: &OrgAccess,
+    user: UserId,
+) -> Result<membership::Model> {
+    find_membership(db, access, user)
         .await?
         .ok_or_else(|| not_found(user))
+}
+
+/// Finds the user an org admin names. Users are global, so an organization-scoped caller
+/// only sees users whose email lies in one of its verified domains; anyone else is "not found",
+/// exactly like a user that does not exist, so ids from other organizations reveal nothing.
+async fn member_candidate(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    access: &OrgAccess,
+    who: MemberRef,
+) -> Result<User> {
+    let instance = access.actor().is_instance_admin();
+    match who {
+        MemberRef::UserId(id) => {
+            let hidden = || users::not_found(id).with_field("user_id");
+            let user = users::find(db, id).await?.ok_or_else(hidden)?;
+            let visible = instance
+                || match &user.email {
+                    Some(email) => org_owns_email(db, access.org_id(), email).await?,
+                    None => false,
+                };
+            if visible { Ok(user) } else { Err(hidden()) }
+        }
+        MemberRef::Email(raw) => {
+            let email = validate::email("email", &raw)?;
+            if !instance && !org_owns_email(db, access.org_id(), &email).await? {
+                return Err(Error::invalid(
+                    ErrorCode::EmailDomainNotVerified,
+                    "email",
+                    "an organization-scoped key can add members only with an email address in \
+                     one of the organization's verified domains",
+                ));
+            }
+            Ok(
+                users::find_or_create_by_email(db, now, access.actor(), &email)
+                    .await?
+                    .0,
+            )
+        }
+    }
 }
 
 impl Broker {
@@ -131,7 +181,7 @@ impl Broker {
 
     /// One member of the organization.
     pub async fn get_membership(&self, access: &OrgAccess, user: UserId) -> Result<Member> {
-        let membership = find_membership(self.db(), access, user).await?;
+        let membership = get_membership(self.db(), access, user).await?;
         let user = users::find(self.db(), user)
             .await?
             .ok_or_else(|| not_found(user))?;
@@ -148,18 +198,8 @@ impl Broker {
     ) -> Result<Member> {
         let roles = validate::roles("roles", roles)?;
         let now = self.now();
-        let txn = self.db().begin().await?;
-        let user = match who {
-            MemberRef::UserId(id) => users::find(&txn, id)
-                .await?
-                .ok_or_else(|| users::not_found(id).with_field("user_id"))?,
-            MemberRef::Email(raw) => {
-                let email = validate::email("email", &raw)?;
-                users::find_or_create_by_email(&txn, now, access.actor(), &email)
-                    .await?
-                    .0
-            }
-        };
+        let txn = self.begin_write().await?;
+        let user = member_candidate(&txn, now, access, who).await?;
         let exists = || {
             Error::invalid(
                 ErrorCode::MembershipExists,
@@ -167,7 +207,7 @@ impl Broker {
                 format!("user '{}' is already a member", user.id),
             )
         };
-        if find_membership(&txn, access, user.id).await.is_ok() {
+        if find_membership(&txn, access, user.id).await?.is_some() {
             return Err(exists());
         }
         let membership = membership::ActiveModel {
@@ -214,13 +254,16 @@ impl Broker {
     ) -> Result<Member> {
         let roles = validate::roles("roles", roles)?;
         let now = self.now();
-        let txn = self.db().begin().await?;
-        let current = find_membership(&txn, access, user).await?;
+        let txn = self.begin_write().await?;
+        let current = get_membership(&txn, access, user).await?;
         let before = roles_of(&current);
         let mut model: membership::ActiveModel = current.into();
         model.roles = Set(json!(roles));
         model.updated_at = Set(now);
-        let membership = model.update(&txn).await?;
+        let membership = model
+            .update(&txn)
+            .await
+            .map_err(|e| gone_or(e, || not_found(user)))?;
         audit::record(
             &txn,
             now,
@@ -246,11 +289,14 @@ impl Broker {
     /// Removes a user from the organization (the user account itself remains).
     pub async fn remove_membership(&self, access: &OrgAccess, user: UserId) -> Result<()> {
         let now = self.now();
-        let txn = self.db().begin().await?;
-        let current = find_membership(&txn, access, user).await?;
-        membership::Entity::delete_by_id(current.id)
+        let txn = self.begin_write().await?;
+        let current = get_membership(&txn, access, user).await?;
+        let deleted = membership::Entity::delete_by_id(current.id)
             .exec(&txn)
             .await?;
+        if deleted.rows_affected == 0 {
+            return Err(not_found(user));
+        }
         audit::record(
             &txn,
             now,

@@ -4,14 +4,14 @@
 use entities::{OrgId, organization};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use serde_json::json;
 
 use crate::Broker;
 use crate::actor::{Actor, Scope};
 use crate::audit::{self, AuditAction, Entry, Target};
-use crate::error::{Error, ErrorCode, Result, is_unique_violation};
+use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation};
 use crate::page::{self, Page, PageRequest};
 use crate::validate;
 
@@ -123,7 +123,7 @@ impl Broker {
         let name = validate::name("name", &new.name)?;
         let slug = validate::slug("slug", &new.slug)?;
         let now = self.now();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         ensure_slug_free(&txn, &slug, None).await?;
         let org = organization::ActiveModel {
             id: Set(OrgId::new()),
@@ -187,12 +187,16 @@ impl Broker {
         }
     }
 
-    /// Renames an organization or changes its slug.
+    /// Renames an organization or changes its slug. The slug is an identifier scripts and
+    /// apps rely on, so only instance admins may change it. Changing nothing writes nothing.
     pub async fn update_organization(
         &self,
         access: &OrgAccess,
         changes: OrganizationChanges,
     ) -> Result<Organization> {
+        if changes.slug.is_some() {
+            require_instance_admin(access.actor()).map_err(|e| e.with_field("slug"))?;
+        }
         let name = changes
             .name
             .as_deref()
@@ -204,11 +208,16 @@ impl Broker {
             .map(|s| validate::slug("slug", s))
             .transpose()?;
         let now = self.now();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let current = organization::Entity::find_by_id(access.org_id())
             .one(&txn)
             .await?
             .ok_or_else(|| not_found(&access.org().slug))?;
+        let unchanged = name.as_ref().is_none_or(|n| *n == current.name)
+            && slug.as_ref().is_none_or(|s| *s == current.slug);
+        if unchanged {
+            return Ok(current);
+        }
         if let Some(slug) = &slug {
             ensure_slug_free(&txn, slug, Some(current.id)).await?;
         }
@@ -225,7 +234,7 @@ impl Broker {
             if is_unique_violation(&e) {
                 slug_taken(slug.as_deref().unwrap_or_default())
             } else {
-                e.into()
+                gone_or(e, || not_found(&access.org().slug))
             }
         })?;
         audit::record(
@@ -248,7 +257,7 @@ impl Broker {
     pub async fn delete_organization(&self, access: &OrgAccess) -> Result<()> {
         require_instance_admin(access.actor())?;
         let now = self.now();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let deleted = organization::Entity::delete_by_id(access.org_id())
             .exec(&txn)
             .await?;

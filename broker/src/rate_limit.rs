@@ -37,3 +37,10 @@ impl Broker {
         Ok(())
     }
 }
+
+/// DNS verification lookups allowed per organization per ten minutes.
+pub const DNS_CHECKS_PER_ORG: Limit = Limit {
+    name: "dns_checks",
+    max: 30,
+    window: Duration::from_secs(600),
+};

@@ -134,11 +134,27 @@ impl Broker {
             let has_current = existing
                 .iter()
                 .any(|k| k.alg == alg && k.state == KeyState::Current);
-            if !has_current {
-                created.push(self.create_signing_key(alg, KeyState::Current).await?);
+            if has_current {
+                continue;
+            }
+            match self.create_signing_key(alg, KeyState::Current).await {
+                Ok(key) => created.push(key),
+                // Another replica won the race (one current key per algorithm is enforced by a
+                // unique index); its key serves as well as ours would have.
+                Err(_) if self.has_current_key(alg).await? => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(created)
+    }
+
+    async fn has_current_key(&self, alg: SigningAlg) -> Result<bool> {
+        Ok(signing_key::Entity::find()
+            .filter(signing_key::Column::Alg.eq(alg))
+            .filter(signing_key::Column::State.eq(KeyState::Current))
+            .one(self.db())
+            .await?
+            .is_some())
     }
 
     /// Generates and stores a new key for `alg` in `state`.
@@ -159,7 +175,7 @@ impl Broker {
             .encrypt(&encryption_context(&kid), &generated.pkcs8)
             .map_err(Error::internal)?;
         let now = self.now();
-        let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
+        let txn = self.begin_write().await?;
         let key = signing_key::ActiveModel {
             id: Set(SigningKeyId::new()),
             kid: Set(kid),

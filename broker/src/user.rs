@@ -4,13 +4,13 @@
 use entities::UserId;
 use entities::user::{self, UserStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TryInsertResult,
 };
 use serde_json::json;
 
 use crate::actor::Actor;
 use crate::audit::{self, AuditAction, Entry, Target};
-use crate::error::{Error, ErrorCode, Result, is_unique_violation};
+use crate::error::{Error, ErrorCode, Result};
 
 /// A user as stored.
 pub type User = user::Model;
@@ -25,22 +25,20 @@ pub(crate) async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option
 }
 
 /// Finds the user with `email` (already normalized), or creates one with an unverified email.
-/// Returns the user and whether it was created.
+/// Returns the user and whether this call created it. Concurrent calls for a new address
+/// create exactly one account: the insert yields to the unique index instead of failing.
 pub(crate) async fn find_or_create_by_email(
     db: &impl ConnectionTrait,
     now: chrono::DateTime<chrono::Utc>,
     actor: &Actor,
     email: &str,
 ) -> Result<(User, bool)> {
-    let existing = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?;
-    if let Some(user) = existing {
+    if let Some(user) = find_by_email(db, email).await? {
         return Ok((user, false));
     }
-    let created = user::ActiveModel {
-        id: Set(UserId::new()),
+    let id = UserId::new();
+    let inserted = user::Entity::insert(user::ActiveModel {
+        id: Set(id),
         email: Set(Some(email.to_owned())),
         email_verified: Set(false),
         name: Set(None),
@@ -50,28 +48,35 @@ pub(crate) async fn find_or_create_by_email(
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
-    }
-    .insert(db)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            // Another request created the same user a moment ago; the caller may retry.
-            Error::unavailable(e)
-        } else {
-            e.into()
-        }
-    })?;
-    audit::record(
-        db,
-        now,
-        Entry {
-            actor,
-            org: None,
-            action: AuditAction::UserCreated,
-            target: Target::new("user", created.id),
-            data: json!({ "email": email }),
-        },
-    )
+    })
+    .on_conflict_do_nothing_on([user::Column::Email])
+    .exec_without_returning(db)
     .await?;
-    Ok((created, true))
+    let created = matches!(inserted, TryInsertResult::Inserted(1));
+    let user = find_by_email(db, email)
+        .await?
+        .ok_or_else(|| Error::internal(format!("user {email} vanished after insert")))?;
+    if created {
+        audit::record(
+            db,
+            now,
+            Entry {
+                actor,
+                org: None,
+                action: AuditAction::UserCreated,
+                target: Target::new("user", user.id),
+                data: json!({ "email": email }),
+            },
+        )
+        .await?;
+    }
+    Ok((user, created))
+}
+
+/// Finds a user by (normalized) email.
+pub(crate) async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<User>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?)
 }

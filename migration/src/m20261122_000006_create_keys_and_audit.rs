@@ -46,6 +46,18 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // One current key per algorithm, even when replicas start together.
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_signing_keys_current_alg")
+                    .table(SigningKeys::Table)
+                    .col(SigningKeys::Alg)
+                    .unique()
+                    .and_where(Expr::col(SigningKeys::State).eq("current"))
+                    .to_owned(),
+            )
+            .await?;
 
         // No foreign keys: history outlives what it describes.
         manager

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use tessera_tests::{TestApp, expect_error, expect_status};
+use tessera_tests::{Options, TestApp, expect_error, expect_status};
 
 #[tokio::test]
 async fn requests_without_a_key_are_refused_with_a_challenge() {
@@ -191,4 +191,49 @@ async fn guessing_keys_is_rate_limited_per_client() {
         .await
         .unwrap();
     expect_status(ok, 200).await;
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_limit_follows_the_real_client_not_forged_headers() {
+    let app = TestApp::spawn_with(Options {
+        env: vec![("TESSERA_TRUSTED_PROXY_HOPS".into(), "1".into())],
+        ..Options::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for attempt in 1..=21 {
+        // The client forges a new leftmost address each time; the proxy appends the real one.
+        let forwarded = format!("198.51.100.{attempt}, 203.0.113.9");
+        let response = app
+            .with_key("tsk_guess", Method::GET, "/api/v1/organizations")
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..20], [401; 20]);
+    assert_eq!(statuses[20], 429);
+    // Another client behind the same proxy is unaffected, and the audit log names it.
+    let response = app
+        .admin(Method::POST, "/api/v1/organizations")
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({ "name": "Acme", "slug": "acme" }))
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, 201).await;
+    let events = app
+        .admin(
+            Method::GET,
+            "/api/v1/audit-events?action=organization.created",
+        )
+        .header("x-forwarded-for", "203.0.113.77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(events, 200).await["data"][0]["actor"]["ip"],
+        "203.0.113.77"
+    );
 }

@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod bad_input;
 mod binary;
+mod concurrency;
 mod docs;
 mod domains;
 mod memberships;

@@ -180,3 +180,128 @@ async fn another_orgs_member_is_not_found_under_this_org() {
         .unwrap();
     expect_error(response, 404, "membership_not_found", None).await;
 }
+
+#[tokio::test]
+async fn org_key_cannot_pull_in_another_orgs_user() {
+    let app = TestApp::spawn().await;
+    app.create_org("alpha").await;
+    app.create_org("beta").await;
+    let beta_member = expect_status(
+        add(&app, "beta", json!({ "email": "ceo@beta-corp.example" })).await,
+        201,
+    )
+    .await;
+    let alpha_key = app.create_org_key("alpha").await;
+
+    let by_id = app
+        .with_key(
+            &alpha_key,
+            Method::POST,
+            "/api/v1/organizations/alpha/memberships",
+        )
+        .json(&json!({ "user_id": beta_member["user_id"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(by_id, 404, "user_not_found", Some("user_id")).await;
+
+    let by_email = app
+        .with_key(
+            &alpha_key,
+            Method::POST,
+            "/api/v1/organizations/alpha/memberships",
+        )
+        .json(&json!({ "email": "ceo@beta-corp.example" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(by_email, 403, "email_domain_not_verified", Some("email")).await;
+
+    let listed = app
+        .with_key(
+            &alpha_key,
+            Method::GET,
+            "/api/v1/organizations/alpha/memberships",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        expect_status(listed, 200).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn org_key_adds_people_from_its_verified_domains() {
+    let app = TestApp::spawn().await;
+    app.create_org("alpha").await;
+    let alpha_key = app.create_org_key("alpha").await;
+    let claim = app
+        .admin(Method::POST, "/api/v1/organizations/alpha/domains")
+        .json(&json!({ "domain": "alpha.example" }))
+        .send()
+        .await
+        .unwrap();
+    expect_status(claim, 201).await;
+    // Claimed but unverified is not enough.
+    let early = app
+        .with_key(
+            &alpha_key,
+            Method::POST,
+            "/api/v1/organizations/alpha/memberships",
+        )
+        .json(&json!({ "email": "ada@alpha.example" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(early, 403, "email_domain_not_verified", Some("email")).await;
+    let verify = app
+        .admin(
+            Method::POST,
+            "/api/v1/organizations/alpha/domains/alpha.example/verify",
+        )
+        .json(&json!({ "force": true }))
+        .send()
+        .await
+        .unwrap();
+    expect_status(verify, 200).await;
+    let added = app
+        .with_key(
+            &alpha_key,
+            Method::POST,
+            "/api/v1/organizations/alpha/memberships",
+        )
+        .json(&json!({ "email": "ada@alpha.example", "roles": ["admin"] }))
+        .send()
+        .await
+        .unwrap();
+    let member = expect_status(added, 201).await;
+    // And by id, once the user's email is in a verified domain of the org.
+    let removed = app
+        .with_key(
+            &alpha_key,
+            Method::DELETE,
+            &format!(
+                "/api/v1/organizations/alpha/memberships/{}",
+                member["user_id"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_status(removed, 204).await;
+    let again = app
+        .with_key(
+            &alpha_key,
+            Method::POST,
+            "/api/v1/organizations/alpha/memberships",
+        )
+        .json(&json!({ "user_id": member["user_id"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_status(again, 201).await;
+}

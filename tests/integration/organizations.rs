@@ -245,3 +245,47 @@ async fn org_scoped_key_cannot_create_or_delete_organizations() {
         .unwrap();
     expect_status(rename, 200).await;
 }
+
+#[tokio::test]
+async fn only_instance_admins_change_slugs() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    let key = app.create_org_key("acme").await;
+    let response = app
+        .with_key(&key, Method::PATCH, "/api/v1/organizations/acme")
+        .json(&json!({ "slug": "acme-2" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 403, "instance_admin_required", Some("slug")).await;
+}
+
+#[tokio::test]
+async fn an_empty_update_changes_and_records_nothing() {
+    let app = TestApp::spawn().await;
+    let created = app.create_org("acme").await;
+    for body in [json!({}), json!({ "name": "Org acme", "slug": "acme" })] {
+        let response = app
+            .admin(Method::PATCH, "/api/v1/organizations/acme")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let same = expect_status(response, 200).await;
+        assert_eq!(same["updated_at"], created["updated_at"]);
+    }
+    let events = app
+        .admin(
+            Method::GET,
+            "/api/v1/audit-events?action=organization.updated",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        expect_status(events, 200).await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

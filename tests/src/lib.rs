@@ -147,7 +147,7 @@ impl Drop for RedisNamespace {
 /// Options for [`TestApp::spawn_with`].
 #[derive(Debug, Default, Clone)]
 pub struct Options {
-    /// Extra settings, as environment variables (`("TESSERA_TRUST_PROXY_HEADERS", "true")`).
+    /// Extra settings, as environment variables (`("TESSERA_TRUSTED_PROXY_HOPS", "1")`).
     pub env: Vec<(String, String)>,
     /// A clock the test controls; the wall clock when absent.
     pub clock: Option<Arc<ManualClock>>,

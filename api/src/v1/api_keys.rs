@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Created, List, ListQuery, Ok};
+use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::OrgAdmin;
 use crate::json::Json;
+use crate::query::Query;
 use crate::server::AppState;
 
 /// An API key (the key itself is shown only once, at creation).
@@ -57,7 +58,7 @@ impl From<ApiKey> for ApiKeyView {
 }
 
 /// A key just created, with the key itself. Store it now: it is never shown again.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedApiKeyView {
     /// The key record.
     #[serde(flatten)]
@@ -65,6 +66,16 @@ pub struct CreatedApiKeyView {
     /// The key; send it as `Authorization: Bearer <key>`.
     #[schema(example = "tsk_Xk3v9a…")]
     pub key: String,
+}
+
+/// The key never appears in debug output.
+impl std::fmt::Debug for CreatedApiKeyView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiKeyView")
+            .field("api_key", &self.api_key)
+            .field("key", &"[redacted]")
+            .finish()
+    }
 }
 
 /// Create a key for this organization.
@@ -119,8 +130,8 @@ pub async fn create_api_key(
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     access: OrgAdmin,
-    query: web::Query<ListQuery>,
-) -> Result<Ok<List<ApiKeyView>>, ApiError> {
+    query: Query<ListQuery>,
+) -> Result<web::Json<List<ApiKeyView>>, ApiError> {
     let page = state
         .broker
         .list_org_api_keys(&access, &query.page()?)
@@ -143,7 +154,7 @@ pub async fn revoke_api_key(
     state: web::Data<AppState>,
     access: OrgAdmin,
     path: web::Path<(String, Uuid)>,
-) -> Result<Ok<ApiKeyView>, ApiError> {
+) -> Result<web::Json<ApiKeyView>, ApiError> {
     let key = state
         .broker
         .revoke_org_api_key(&access, ApiKeyId(path.1))

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{List, Ok};
+use super::List;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AdminCaller, OrgAdmin};
+use crate::query::Query;
 use crate::server::AppState;
 
 /// Who did it.
@@ -128,8 +129,8 @@ impl AuditQuery {
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     caller: AdminCaller,
-    query: web::Query<AuditQuery>,
-) -> Result<Ok<List<AuditEventView>>, ApiError> {
+    query: Query<AuditQuery>,
+) -> Result<web::Json<List<AuditEventView>>, ApiError> {
     let page = state
         .broker
         .list_audit_events(&caller.0, query.filter(None), &query.page()?)
@@ -152,8 +153,8 @@ pub async fn list_audit_events(
 pub async fn list_org_audit_events(
     state: web::Data<AppState>,
     access: OrgAdmin,
-    query: web::Query<AuditQuery>,
-) -> Result<Ok<List<AuditEventView>>, ApiError> {
+    query: Query<AuditQuery>,
+) -> Result<web::Json<List<AuditEventView>>, ApiError> {
     let filter = query.filter(Some(access.org_id()));
     let page = state
         .broker

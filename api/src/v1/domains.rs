@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Created, List, ListQuery, Ok};
+use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::OrgAdmin;
 use crate::json::{Json, OptionalJson};
+use crate::query::Query;
 use crate::server::AppState;
 
 /// The DNS record to publish to prove control of a domain.
@@ -121,8 +122,8 @@ pub async fn add_domain(
 pub async fn list_domains(
     state: web::Data<AppState>,
     access: OrgAdmin,
-    query: web::Query<ListQuery>,
-) -> Result<Ok<List<DomainView>>, ApiError> {
+    query: Query<ListQuery>,
+) -> Result<web::Json<List<DomainView>>, ApiError> {
     let page = state.broker.list_domains(&access, &query.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
@@ -142,7 +143,7 @@ pub async fn get_domain(
     state: web::Data<AppState>,
     access: OrgAdmin,
     path: web::Path<(String, String)>,
-) -> Result<Ok<DomainView>, ApiError> {
+) -> Result<web::Json<DomainView>, ApiError> {
     let domain = state.broker.get_domain(&access, &path.1).await?;
     Ok(web::Json(domain.into()))
 }
@@ -171,7 +172,7 @@ pub async fn verify_domain(
     access: OrgAdmin,
     path: web::Path<(String, String)>,
     body: OptionalJson<VerifyDomain>,
-) -> Result<Ok<DomainView>, ApiError> {
+) -> Result<web::Json<DomainView>, ApiError> {
     let domain = state
         .broker
         .verify_domain(&access, &path.1, body.0.force)

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Created, List, ListQuery, Ok};
+use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::OrgAdmin;
 use crate::json::Json;
+use crate::query::Query;
 use crate::server::AppState;
 
 /// A user's membership in an organization.
@@ -117,8 +118,8 @@ pub async fn add_membership(
 pub async fn list_memberships(
     state: web::Data<AppState>,
     access: OrgAdmin,
-    query: web::Query<ListQuery>,
-) -> Result<Ok<List<MembershipView>>, ApiError> {
+    query: Query<ListQuery>,
+) -> Result<web::Json<List<MembershipView>>, ApiError> {
     let page = state
         .broker
         .list_memberships(&access, &query.page()?)
@@ -141,7 +142,7 @@ pub async fn get_membership(
     state: web::Data<AppState>,
     access: OrgAdmin,
     path: web::Path<(String, Uuid)>,
-) -> Result<Ok<MembershipView>, ApiError> {
+) -> Result<web::Json<MembershipView>, ApiError> {
     let member = state.broker.get_membership(&access, UserId(path.1)).await?;
     Ok(web::Json(member.into()))
 }
@@ -167,7 +168,7 @@ pub async fn update_membership(
     access: OrgAdmin,
     path: web::Path<(String, Uuid)>,
     body: Json<UpdateMembership>,
-) -> Result<Ok<MembershipView>, ApiError> {
+) -> Result<web::Json<MembershipView>, ApiError> {
     let member = state
         .broker
         .set_membership_roles(&access, UserId(path.1), &body.0.roles)

@@ -87,6 +87,3 @@ impl<T: Serialize> Responder for Created<T> {
         HttpResponse::build(StatusCode::CREATED).json(self.0)
     }
 }
-
-/// A `200 OK` JSON response.
-pub type Ok<T> = actix_web::web::Json<T>;

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Created, List, ListQuery, Ok};
+use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AdminCaller, OrgAdmin};
 use crate::json::Json;
+use crate::query::Query;
 use crate::server::AppState;
 
 /// An organization (tenant).
@@ -102,8 +103,8 @@ pub async fn create_organization(
 pub async fn list_organizations(
     state: web::Data<AppState>,
     caller: AdminCaller,
-    query: web::Query<ListQuery>,
-) -> Result<Ok<List<OrganizationView>>, ApiError> {
+    query: Query<ListQuery>,
+) -> Result<web::Json<List<OrganizationView>>, ApiError> {
     let page = state
         .broker
         .list_organizations(&caller.0, &query.page()?)
@@ -119,7 +120,7 @@ pub async fn list_organizations(
     security(("api_key" = []))
 )]
 #[get("/organizations/{org}")]
-pub async fn get_organization(access: OrgAdmin) -> Ok<OrganizationView> {
+pub async fn get_organization(access: OrgAdmin) -> web::Json<OrganizationView> {
     web::Json(access.org().clone().into())
 }
 
@@ -141,7 +142,7 @@ pub async fn update_organization(
     state: web::Data<AppState>,
     access: OrgAdmin,
     body: Json<UpdateOrganization>,
-) -> Result<Ok<OrganizationView>, ApiError> {
+) -> Result<web::Json<OrganizationView>, ApiError> {
     let Json(body) = body;
     let changes = OrganizationChanges {
         name: body.name,
