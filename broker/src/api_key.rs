@@ -174,18 +174,15 @@ impl Broker {
             .update(&txn)
             .await
             .map_err(|e| gone_or(e, || not_found(id)))?;
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::ApiKeyRevoked,
-                target: Target::new("api_key", key.id),
-                data: json!({ "name": key.name }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::ApiKeyRevoked,
+                Target::new("api_key", key.id),
+                json!({ "name": key.name }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(key)
     }

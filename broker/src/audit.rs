@@ -109,6 +109,28 @@ pub(crate) async fn record(
     Ok(())
 }
 
+impl crate::org::OrgAccess {
+    /// Records `action` on `target` in this organization, by this caller, using `db` (the
+    /// transaction that makes the change).
+    pub(crate) async fn audit(
+        &self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+        action: AuditAction,
+        target: Target,
+        data: Value,
+    ) -> Result<()> {
+        let entry = Entry {
+            actor: self.actor(),
+            org: Some(self.org_id()),
+            action,
+            target,
+            data,
+        };
+        record(db, now, entry).await
+    }
+}
+
 /// Which events to list.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

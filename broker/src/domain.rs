@@ -10,9 +10,9 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::Broker;
-use crate::audit::{self, AuditAction, Entry, Target};
+use crate::audit::{AuditAction, Target};
 use crate::crypto::random_token;
-use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation};
+use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation, unique_or};
 use crate::org::OrgAccess;
 use crate::page::{self, Page, PageRequest};
 use crate::rate_limit::DNS_CHECKS_PER_ORG;
@@ -141,28 +141,23 @@ impl Broker {
         .insert(&txn)
         .await
         .map_err(|e| {
-            if is_unique_violation(&e) {
+            unique_or(e, || {
                 Error::invalid(
                     ErrorCode::DomainAlreadyAdded,
                     "domain",
                     format!("the organization already has '{name}'"),
                 )
-            } else {
-                e.into()
-            }
+            })
         })?;
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::DomainAdded,
-                target: Target::new("domain", &added.domain),
-                data: json!({ "domain": added.domain }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::DomainAdded,
+                Target::new("domain", &added.domain),
+                json!({ "domain": added.domain }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(added)
     }
@@ -238,18 +233,15 @@ impl Broker {
         if found.iter().any(|value| value.trim() == expected.value) {
             return Ok(());
         }
-        audit::record(
-            self.db(),
-            self.now(),
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::DomainVerificationFailed,
-                target: Target::new("domain", &claimed.domain),
-                data: json!({ "record": expected.name, "found": found.len() }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                self.db(),
+                self.now(),
+                AuditAction::DomainVerificationFailed,
+                Target::new("domain", &claimed.domain),
+                json!({ "record": expected.name, "found": found.len() }),
+            )
+            .await?;
         Err(Error::invalid(
             ErrorCode::DomainVerificationFailed,
             "domain",
@@ -282,18 +274,15 @@ impl Broker {
                 gone_or(e, || not_found(&name))
             }
         })?;
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::DomainVerified,
-                target: Target::new("domain", &verified.domain),
-                data: json!({ "method": method }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::DomainVerified,
+                Target::new("domain", &verified.domain),
+                json!({ "method": method }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(verified)
     }
@@ -311,18 +300,15 @@ impl Broker {
         if deleted.rows_affected == 0 {
             return Err(not_found(&claimed.domain));
         }
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::DomainRemoved,
-                target: Target::new("domain", &claimed.domain),
-                data: json!({ "was_verified": claimed.verified }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::DomainRemoved,
+                Target::new("domain", &claimed.domain),
+                json!({ "was_verified": claimed.verified }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(())
     }

@@ -272,6 +272,16 @@ pub(crate) fn gone_or(err: sea_orm::DbErr, gone: impl FnOnce() -> Error) -> Erro
     }
 }
 
+/// Maps a unique-constraint violation (a duplicate, or a race lost to another request) to the
+/// caller's conflict error; anything else stays a database error.
+pub(crate) fn unique_or(err: sea_orm::DbErr, conflict: impl FnOnce() -> Error) -> Error {
+    if is_unique_violation(&err) {
+        conflict()
+    } else {
+        err.into()
+    }
+}
+
 /// True when a database error is a unique-constraint violation (a lost race or a duplicate).
 pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(

@@ -11,9 +11,9 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::Broker;
-use crate::audit::{self, AuditAction, Entry, Target};
+use crate::audit::{AuditAction, Target};
 use crate::domain::org_owns_email;
-use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation};
+use crate::error::{Error, ErrorCode, Result, gone_or, unique_or};
 use crate::org::OrgAccess;
 use crate::page::{self, Page, PageRequest};
 use crate::user::{self as users, User};
@@ -222,25 +222,16 @@ impl Broker {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                exists()
-            } else {
-                e.into()
-            }
-        })?;
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::MembershipAdded,
-                target: Target::new("user", user.id),
-                data: json!({ "roles": roles }),
-            },
-        )
-        .await?;
+        .map_err(|e| unique_or(e, exists))?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::MembershipAdded,
+                Target::new("user", user.id),
+                json!({ "roles": roles }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(Member { membership, user })
     }
@@ -264,18 +255,15 @@ impl Broker {
             .update(&txn)
             .await
             .map_err(|e| gone_or(e, || not_found(user)))?;
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::MembershipUpdated,
-                target: Target::new("user", user),
-                data: json!({ "before": before, "after": roles }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::MembershipUpdated,
+                Target::new("user", user),
+                json!({ "before": before, "after": roles }),
+            )
+            .await?;
         let member_user = users::find(&txn, user)
             .await?
             .ok_or_else(|| not_found(user))?;
@@ -297,18 +285,15 @@ impl Broker {
         if deleted.rows_affected == 0 {
             return Err(not_found(user));
         }
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::MembershipRemoved,
-                target: Target::new("user", user),
-                data: json!({ "roles": roles_of(&current) }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::MembershipRemoved,
+                Target::new("user", user),
+                json!({ "roles": roles_of(&current) }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(())
     }

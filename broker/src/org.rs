@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::Broker;
 use crate::actor::{Actor, Scope};
 use crate::audit::{self, AuditAction, Entry, Target};
-use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation};
+use crate::error::{Error, ErrorCode, Result, gone_or, is_unique_violation, unique_or};
 use crate::page::{self, Page, PageRequest};
 use crate::validate;
 
@@ -134,13 +134,7 @@ impl Broker {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                slug_taken(&slug)
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| unique_or(e, || slug_taken(&slug)))?;
         audit::record(
             &txn,
             now,
@@ -237,18 +231,15 @@ impl Broker {
                 gone_or(e, || not_found(&access.org().slug))
             }
         })?;
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(org.id),
-                action: AuditAction::OrganizationUpdated,
-                target: Target::new("organization", org.id),
-                data: json!({ "before": before, "after": { "name": org.name, "slug": org.slug } }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::OrganizationUpdated,
+                Target::new("organization", org.id),
+                json!({ "before": before, "after": { "name": org.name, "slug": org.slug } }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(org)
     }
@@ -264,18 +255,15 @@ impl Broker {
         if deleted.rows_affected == 0 {
             return Err(not_found(&access.org().slug));
         }
-        audit::record(
-            &txn,
-            now,
-            Entry {
-                actor: access.actor(),
-                org: Some(access.org_id()),
-                action: AuditAction::OrganizationDeleted,
-                target: Target::new("organization", access.org_id()),
-                data: json!({ "name": access.org().name, "slug": access.org().slug }),
-            },
-        )
-        .await?;
+        access
+            .audit(
+                &txn,
+                now,
+                AuditAction::OrganizationDeleted,
+                Target::new("organization", access.org_id()),
+                json!({ "name": access.org().name, "slug": access.org().slug }),
+            )
+            .await?;
         txn.commit().await?;
         Ok(())
     }
