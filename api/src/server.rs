@@ -40,12 +40,16 @@ pub async fn prepare(config: &Config) -> anyhow::Result<Broker> {
 
 /// [`prepare`] with a chosen clock (tests move a manual clock to check expiry).
 pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Broker> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "TESSERA_DATA_DIR: cannot create {}",
-            config.data_dir.display()
-        )
-    })?;
+    let needs_data_dir =
+        config.database_backend() == broker::db::Backend::Sqlite || config.master_key.is_none();
+    if needs_data_dir {
+        create_private_dir(&config.data_dir).with_context(|| {
+            format!(
+                "TESSERA_DATA_DIR: cannot create {}",
+                config.data_dir.display()
+            )
+        })?;
+    }
     let db = broker::db::connect(config.database_url.expose_secret())
         .await
         .with_context(|| {
@@ -80,10 +84,24 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
         master_key,
         dns,
     });
-    for key in broker.ensure_signing_keys().await? {
-        tracing::info!(kid = %key.kid, alg = ?key.alg, "generated signing key");
-    }
+    broker.ensure_signing_keys().await?;
     Ok(broker)
+}
+
+/// Creates the data directory readable by its owner only (it holds the database and the
+/// generated master key); an existing directory is left as the operator made it.
+fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(path)
 }
 
 async fn open_store(

@@ -112,17 +112,19 @@ pub async fn observe(
         "status" => status.as_u16().to_string()
     )
     .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route.clone())
         .record(elapsed.as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(
-            status = status.as_u16(),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request completed"
-        );
+        // Probes arrive every few seconds from orchestrators; keep them out of info logs.
+        if matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") {
+            tracing::debug!(status = status.as_u16(), latency_ms, "request completed");
+        } else {
+            tracing::info!(status = status.as_u16(), latency_ms, "request completed");
+        }
     });
     Ok(response)
 }

@@ -8,7 +8,9 @@ use aws_lc_rs::signature::{
 };
 use entities::SigningKeyId;
 use entities::signing_key::{self, KeyState, SigningAlg};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 
 use crate::Broker;
@@ -203,6 +205,7 @@ impl Broker {
         )
         .await?;
         txn.commit().await?;
+        tracing::info!(kid = %key.kid, alg = %alg.to_value(), state = %state.to_value(), "generated signing key");
         Ok(key)
     }
 }

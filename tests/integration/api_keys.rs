@@ -237,3 +237,40 @@ async fn behind_a_proxy_the_limit_follows_the_real_client_not_forged_headers() {
         "203.0.113.77"
     );
 }
+
+#[tokio::test]
+async fn keys_stop_working_when_they_expire() {
+    use chrono::TimeZone as _;
+    let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
+    let app = TestApp::spawn_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    app.create_org("acme").await;
+    let response = app
+        .admin(Method::POST, "/api/v1/organizations/acme/api-keys")
+        .json(&json!({ "name": "short-lived", "expires_at": "2030-01-01T01:00:00Z" }))
+        .send()
+        .await
+        .unwrap();
+    let key = expect_status(response, 201).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = app
+        .with_key(&key, Method::GET, "/api/v1/organizations/acme")
+        .send()
+        .await
+        .unwrap();
+    expect_status(before, 200).await;
+
+    clock.advance(chrono::Duration::minutes(61));
+    let after = app
+        .with_key(&key, Method::GET, "/api/v1/organizations/acme")
+        .send()
+        .await
+        .unwrap();
+    expect_error(after, 401, "invalid_credentials", None).await;
+}

@@ -71,10 +71,12 @@ fn run(command: &mut Command) -> Output {
 #[tokio::test]
 async fn cli_admin_key_drives_the_real_server() {
     let dir = tempfile::tempdir().unwrap();
+    // A data directory that does not exist yet: Tessera creates it.
+    let data_dir = dir.path().join("data");
     let database = FreshDatabase::create().await;
     let port = free_port();
 
-    let created = run(tessera(dir.path(), &database, port).args([
+    let created = run(tessera(&data_dir, &database, port).args([
         "admin",
         "create-key",
         "--name",
@@ -95,7 +97,7 @@ async fn cli_admin_key_drives_the_real_server() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("master.key"))
+        let mode = std::fs::metadata(data_dir.join("master.key"))
             .unwrap()
             .permissions()
             .mode();
@@ -107,7 +109,7 @@ async fn cli_admin_key_drives_the_real_server() {
     }
 
     let mut server = Server(
-        tessera(dir.path(), &database, port)
+        tessera(&data_dir, &database, port)
             .arg("serve")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -140,7 +142,7 @@ async fn cli_admin_key_drives_the_real_server() {
         "_tessera-challenge.acme.example"
     );
 
-    let check = run(tessera(dir.path(), &database, port).arg("healthcheck"));
+    let check = run(tessera(&data_dir, &database, port).arg("healthcheck"));
     assert!(check.status.success(), "{}", text(&check.stderr));
 
     // SIGTERM: actix stops gracefully and the process exits 0.
