@@ -8,6 +8,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use broker::Actor;
 use broker::api_key::NewApiKey;
+use broker::entities::client::ClientType;
+use broker::entities::signing_key::SigningAlg;
+use broker::provider::client::NewClient;
+use broker::provider::jws::alg_name;
+use broker::provider::keys::ALGORITHMS;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret as _;
 
@@ -40,6 +45,21 @@ pub enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Token-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// Signing-key commands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rotate now: each algorithm's published next key starts signing, the current key retires
+    /// (published until its tokens expire), and a new next key is published.
+    Rotate {
+        /// Only this algorithm (RS256, ES256 or EdDSA); all when omitted.
+        #[arg(long, value_parser = ["RS256", "ES256", "EdDSA"])]
+        alg: Option<String>,
+    },
 }
 
 /// Administrative commands.
@@ -53,6 +73,28 @@ pub enum AdminCommand {
         /// Days until the key stops working; it never expires when omitted.
         #[arg(long)]
         expires_in_days: Option<u32>,
+    },
+    /// Register an app (OIDC client) and print it as JSON, with its secret when confidential.
+    CreateClient {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// confidential (server-side, has a secret) or public (browser or native app).
+        #[arg(long = "type", value_parser = ["confidential", "public"])]
+        client_type: String,
+        /// A redirect URI (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// An allowed grant type (repeat for several); authorization_code and refresh_token
+        /// when omitted.
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// An API scope the app may request (repeat for several).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Restrict the app to this organization (id or slug).
+        #[arg(long)]
+        organization: Option<String>,
     },
 }
 
@@ -78,6 +120,30 @@ pub async fn run(cli: Cli) -> ExitCode {
             name,
             expires_in_days,
         }) => create_key(config, name, expires_in_days).await,
+        Command::Admin(AdminCommand::CreateClient {
+            name,
+            client_type,
+            redirect_uris,
+            grant_types,
+            scopes,
+            organization,
+        }) => {
+            let new = NewClient {
+                name,
+                client_type: Some(if client_type == "public" {
+                    ClientType::Public
+                } else {
+                    ClientType::Confidential
+                }),
+                redirect_uris,
+                grant_types: (!grant_types.is_empty()).then_some(grant_types),
+                scopes: (!scopes.is_empty()).then_some(scopes),
+                organization,
+                ..NewClient::default()
+            };
+            create_client(config, new).await
+        }
+        Command::Keys(KeysCommand::Rotate { alg }) => rotate_keys(config, alg).await,
         Command::Openapi => print_openapi(),
     })
 }
@@ -152,6 +218,37 @@ async fn healthcheck(config: Config) -> anyhow::Result<()> {
         "{url} answered {}",
         response.status()
     );
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // the app is the command's output
+async fn create_client(config: Config, new: NewClient) -> anyhow::Result<()> {
+    let broker = server::prepare(&config).await?;
+    let created = broker.create_client(&Actor::cli(), new).await;
+    broker.db().close_by_ref().await?;
+    let view = crate::v1::clients::CreatedClientView::from(created?);
+    println!("{}", serde_json::to_string_pretty(&view)?);
+    Ok(())
+}
+
+async fn rotate_keys(config: Config, alg: Option<String>) -> anyhow::Result<()> {
+    let broker = server::prepare(&config).await?;
+    let algs: Vec<SigningAlg> = ALGORITHMS
+        .into_iter()
+        .filter(|a| alg.as_deref().is_none_or(|wanted| wanted == alg_name(*a)))
+        .collect();
+    let rotations = broker.rotate_signing_keys(&algs).await;
+    broker.db().close_by_ref().await?;
+    for r in rotations? {
+        eprintln!(
+            "{}: {} now signs; {} retired (published until {}); {} published as next",
+            alg_name(r.alg),
+            r.current,
+            r.retired,
+            r.retired_until.to_rfc3339(),
+            r.next
+        );
+    }
     Ok(())
 }
 

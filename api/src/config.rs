@@ -53,6 +53,10 @@ pub struct Config {
     pub trusted_proxy_hops: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Lifetime of access and ID tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Days a signing key signs before scheduled rotation; 0 turns rotation off.
+    pub key_rotation_days: u64,
 }
 
 /// A setting that failed validation, with where it came from and why.
@@ -80,6 +84,8 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_AUTO_MIGRATE", "auto_migrate"),
     ("TESSERA_TRUSTED_PROXY_HOPS", "trusted_proxy_hops"),
     ("TESSERA_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
+    ("TESSERA_ACCESS_TOKEN_TTL", "access_token_ttl"),
+    ("TESSERA_KEY_ROTATION_DAYS", "key_rotation_days"),
 ];
 
 /// The environment variable that names the optional TOML file.
@@ -194,6 +200,20 @@ impl Raw {
         }
     }
 
+    fn number(&self, range: std::ops::RangeInclusive<u64>, unit: &str) -> Result<u64, ConfigError> {
+        self.value
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                self.error(format!(
+                    "must be a number of {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ))
+            })
+    }
+
     fn socket_addr(&self, example: &str) -> Result<SocketAddr, ConfigError> {
         self.value.parse().map_err(|_| {
             self.error(format!(
@@ -304,6 +324,16 @@ impl Config {
                 .filter(|s| *s <= 3600)
                 .ok_or_else(|| raw.error("must be a number of seconds from 0 to 3600"))?,
         };
+        let access_token_ttl_secs = sources
+            .take("access_token_ttl")
+            .map(|raw| raw.number(60..=86_400, "seconds"))
+            .transpose()?
+            .unwrap_or(600);
+        let key_rotation_days = sources
+            .take("key_rotation_days")
+            .map(|raw| raw.number(0..=3650, "days (0 turns rotation off)"))
+            .transpose()?
+            .unwrap_or(90);
         Ok(Self {
             listen,
             public_url,
@@ -318,6 +348,8 @@ impl Config {
             auto_migrate,
             trusted_proxy_hops,
             shutdown_timeout_secs,
+            access_token_ttl_secs,
+            key_rotation_days,
         })
     }
 
@@ -329,6 +361,17 @@ impl Config {
     /// Which database the URL selects.
     pub fn database_backend(&self) -> Backend {
         Backend::of_url(self.database_url.expose_secret()).unwrap_or(Backend::Sqlite)
+    }
+
+    /// The OIDC provider's settings.
+    pub fn provider(&self) -> broker::provider::ProviderSettings {
+        let mut settings = broker::provider::ProviderSettings::new(self.public_base());
+        let ttl = std::time::Duration::from_secs(self.access_token_ttl_secs);
+        settings.access_token_ttl = ttl;
+        settings.id_token_ttl = ttl;
+        settings.key_rotation_interval = (self.key_rotation_days > 0)
+            .then(|| std::time::Duration::from_secs(self.key_rotation_days * 24 * 3600));
+        settings
     }
 
     /// The public base URL as a string without a trailing slash.
@@ -446,6 +489,8 @@ mod tests {
             ("TESSERA_SMTP_URL", "not a url"),
             ("TESSERA_AUTO_MIGRATE", "maybe"),
             ("TESSERA_TRUSTED_PROXY_HOPS", "yes"),
+            ("TESSERA_ACCESS_TOKEN_TTL", "5"),
+            ("TESSERA_KEY_ROTATION_DAYS", "-1"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.setting, var, "{err}");

@@ -102,6 +102,109 @@ impl ResponseError for ApiError {
     }
 }
 
+/// An error answered by an OAuth endpoint (token, introspection, revocation, userinfo): the
+/// RFC 6749 §5.2 body `{error, error_description}` with the status RFC 6749 and RFC 6750 ask for.
+#[derive(Debug)]
+pub struct OAuthError(pub Error);
+
+impl From<Error> for OAuthError {
+    fn from(error: Error) -> Self {
+        Self(error)
+    }
+}
+
+impl From<ApiError> for OAuthError {
+    fn from(error: ApiError) -> Self {
+        Self(error.0)
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The OAuth `error` value for a broker error: the RFC code itself when it is one, otherwise
+/// the closest RFC 6749 code for its kind.
+pub fn oauth_error_code(error: &Error) -> &'static str {
+    use ErrorCode as C;
+    match error.code() {
+        C::InvalidRequest
+        | C::InvalidClient
+        | C::InvalidGrant
+        | C::UnauthorizedClient
+        | C::UnsupportedGrantType
+        | C::InvalidScope
+        | C::InvalidTarget
+        | C::InvalidToken => error.code().as_str(),
+        _ => match error.kind() {
+            ErrorKind::Unauthenticated => "invalid_client",
+            ErrorKind::Forbidden => "access_denied",
+            ErrorKind::RateLimited | ErrorKind::Unavailable => "temporarily_unavailable",
+            ErrorKind::Internal => "server_error",
+            _ => "invalid_request",
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'static str,
+    error_description: &'a str,
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.0.code() {
+            // RFC 6750 §3.1 and RFC 6749 §5.2: bad tokens and bad clients are 401s.
+            ErrorCode::InvalidToken | ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            _ => match self.0.kind() {
+                ErrorKind::Forbidden
+                | ErrorKind::NotFound
+                | ErrorKind::Conflict
+                | ErrorKind::Unprocessable => StatusCode::BAD_REQUEST,
+                kind => status_of(kind),
+            },
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error = &self.0;
+        let status = self.status_code();
+        let code = oauth_error_code(error);
+        if status.is_server_error() {
+            tracing::error!(code, cause = ?error.cause(), "{}", error.message());
+        } else {
+            tracing::info!(code, cause = ?error.cause(), "{}", error.message());
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::PRAGMA, "no-cache"));
+        if let Some(wait) = error.retry_after() {
+            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        }
+        match error.code() {
+            ErrorCode::InvalidClient => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"tessera\""),
+                ));
+            }
+            ErrorCode::InvalidToken => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"tessera\", error=\"invalid_token\""),
+                ));
+            }
+            _ => {}
+        }
+        response.json(OAuthErrorBody {
+            error: code,
+            error_description: error.message(),
+        })
+    }
+}
+
 /// The error-code reference (docs/errors.md), generated from the codes themselves so the two
 /// cannot drift apart.
 pub fn error_reference_markdown() -> String {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod query;

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "domains", description = "Domains an organization owns, proven through DNS"),
         (name = "memberships", description = "Users in an organization and their roles"),
         (name = "api-keys", description = "Keys limited to one organization"),
+        (name = "clients", description = "Apps (OIDC clients) that get tokens from Tessera"),
         (name = "audit", description = "What changed, who changed it, when"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
-use crate::{ops, telemetry, v1};
+use crate::{oauth, ops, telemetry, v1};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -83,6 +83,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
         clock,
         master_key,
         dns,
+        provider: config.provider(),
     });
     broker.ensure_signing_keys().await?;
     Ok(broker)
@@ -179,6 +180,7 @@ fn app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(oauth::routes)
         .service(ops::index)
         .service(ops::asset)
         .default_service(web::to(route_not_found))
@@ -199,6 +201,27 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     ))
 }
 
+/// How often each replica checks whether a signing key is due for rotation.
+const ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Rotates signing keys on schedule. Every replica runs it; the database lets one rotation win.
+fn spawn_key_rotation(broker: Broker) -> Option<tokio::task::JoinHandle<()>> {
+    let interval = broker.provider().key_rotation_interval?;
+    let interval = chrono::Duration::from_std(interval).ok()?;
+    Some(tokio::spawn(async move {
+        // First check a minute after start (a server that was down past a rotation date catches
+        // up soon, without slowing start-up), then hourly.
+        let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut ticks = tokio::time::interval_at(first, ROTATION_CHECK);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = broker.rotate_due_signing_keys(interval).await {
+                tracing::warn!(error = %e, "scheduled key rotation failed; retrying later");
+            }
+        }
+    }))
+}
+
 /// A server running on its own tasks.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -208,6 +231,7 @@ pub struct RunningServer {
     pub broker: Broker,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    schedule: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -221,11 +245,18 @@ impl RunningServer {
     pub fn stop_now(&self) {
         // The stop command is sent when `stop` is called; the returned future only waits.
         drop(self.handle.stop(false));
+        if let Some(schedule) = &self.schedule {
+            schedule.abort();
+        }
     }
 
     /// Waits until the server stops (on SIGINT/SIGTERM, gracefully).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("server task failed")??;
+        let served = self.task.await;
+        if let Some(schedule) = &self.schedule {
+            schedule.abort();
+        }
+        served.context("server task failed")??;
         self.broker.db().close_by_ref().await?;
         Ok(())
     }
@@ -260,10 +291,12 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
+    let schedule = spawn_key_rotation(broker.clone());
     Ok(RunningServer {
         addr,
         broker,
         handle,
         task,
+        schedule,
     })
 }

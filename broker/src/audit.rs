@@ -55,6 +55,11 @@ audit_actions! {
     ApiKeyCreated = "api_key.created", "An API key was created (data: name, prefix; never the key).";
     ApiKeyRevoked = "api_key.revoked", "An API key was revoked.";
     SigningKeyCreated = "signing_key.created", "A token-signing key was generated (data: alg, state).";
+    SigningKeyRotated = "signing_key.rotated", "A next key started signing and the current one retired (data: alg, retired, retired_until).";
+    ClientCreated = "client.created", "An app (OIDC client) was registered.";
+    ClientUpdated = "client.updated", "An app's settings changed.";
+    ClientSecretRotated = "client.secret_rotated", "An app got a new secret; the old one stopped working.";
+    ClientDeleted = "client.deleted", "An app was deleted with its refresh tokens.";
 }
 
 /// What an event is about: a kind (`organization`, `domain`, …) and an id.

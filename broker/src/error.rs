@@ -81,6 +81,13 @@ error_codes! {
     InvalidCursor = "invalid_cursor", InvalidInput, "A pagination cursor was not issued by this endpoint.";
     InvalidExpiry = "invalid_expiry", InvalidInput, "An expiry time is in the past.";
     AmbiguousMember = "ambiguous_member", InvalidInput, "Give exactly one of user_id and email.";
+    InvalidRedirectUri = "invalid_redirect_uri", InvalidInput, "A redirect URI is not absolute https (or loopback http, or a private-use scheme), or has a fragment or wildcard.";
+    InvalidGrantType = "invalid_grant_type", InvalidInput, "A grant type is unknown, or not allowed for this type of app.";
+    InvalidScopeName = "invalid_scope_name", InvalidInput, "A scope is not a valid RFC 6749 scope token.";
+    InvalidAuthMethod = "invalid_auth_method", InvalidInput, "The token endpoint authentication method does not fit the app's type.";
+    InvalidCustomClaims = "invalid_custom_claims", InvalidInput, "A custom claim is reserved or not of the form {\"value\": …} or {\"from\": …}.";
+    InvalidPkceSetting = "invalid_pkce_setting", InvalidInput, "Public apps always require PKCE.";
+    PublicClientHasNoSecret = "public_client_has_no_secret", Conflict, "Public apps have no secret to rotate.";
     MissingCredentials = "missing_credentials", Unauthenticated, "No API key was sent (Authorization: Bearer or X-API-Key).";
     InvalidCredentials = "invalid_credentials", Unauthenticated, "The API key is unknown, revoked or expired.";
     InstanceAdminRequired = "instance_admin_required", Forbidden, "Only an instance-admin key may do this.";
@@ -88,6 +95,7 @@ error_codes! {
     OrganizationNotFound = "organization_not_found", NotFound, "No organization with this id or slug is visible to the caller.";
     DomainNotFound = "domain_not_found", NotFound, "The organization has no such domain.";
     UserNotFound = "user_not_found", NotFound, "No such user.";
+    ClientNotFound = "client_not_found", NotFound, "No app with this client_id is visible to the caller.";
     MembershipNotFound = "membership_not_found", NotFound, "The user is not a member of the organization.";
     ApiKeyNotFound = "api_key_not_found", NotFound, "No such API key in this scope.";
     RouteNotFound = "route_not_found", NotFound, "No endpoint at this path.";
@@ -99,6 +107,14 @@ error_codes! {
     PayloadTooLarge = "payload_too_large", PayloadTooLarge, "The body is larger than the endpoint accepts.";
     UnsupportedMediaType = "unsupported_media_type", UnsupportedMediaType, "Send the body as application/json.";
     DomainVerificationFailed = "domain_verification_failed", Unprocessable, "The DNS TXT record that proves ownership was not found.";
+    InvalidRequest = "invalid_request", InvalidInput, "OAuth: the request is missing a parameter, repeats one, or is malformed.";
+    InvalidClient = "invalid_client", Unauthenticated, "OAuth: client authentication failed.";
+    InvalidGrant = "invalid_grant", InvalidInput, "OAuth: the code, refresh token or device code is invalid, expired, used, or not this app's.";
+    UnauthorizedClient = "unauthorized_client", InvalidInput, "OAuth: this app may not use this grant or response type.";
+    UnsupportedGrantType = "unsupported_grant_type", InvalidInput, "OAuth: the grant type is not supported.";
+    InvalidScope = "invalid_scope", InvalidInput, "OAuth: a requested scope is unknown or not allowed for this app.";
+    InvalidTarget = "invalid_target", InvalidInput, "OAuth: a resource indicator is not an absolute URI (RFC 8707).";
+    InvalidToken = "invalid_token", Unauthenticated, "OAuth: the bearer token is invalid, expired or revoked.";
     RateLimited = "rate_limited", RateLimited, "Too many attempts; wait for Retry-After seconds.";
     DnsUnavailable = "dns_unavailable", Unavailable, "DNS could not be queried; try again later.";
     ServiceUnavailable = "service_unavailable", Unavailable, "A dependency (database or store) is unreachable; try again later.";

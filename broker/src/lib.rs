@@ -15,8 +15,8 @@ pub mod health;
 pub mod membership;
 pub mod org;
 pub mod page;
+pub mod provider;
 pub mod rate_limit;
-pub mod signing_key;
 pub mod store;
 pub mod user;
 pub mod validate;
@@ -48,35 +48,55 @@ pub struct BrokerParts {
     pub master_key: MasterKey,
     /// Resolves DNS TXT records for domain verification.
     pub dns: Arc<dyn dns::TxtResolver>,
+    /// How the OIDC provider behaves (issuer, token lifetimes, key rotation).
+    pub provider: provider::ProviderSettings,
 }
 
 /// The domain service. Cheap to clone; every clone shares the same pools.
 #[derive(Debug, Clone)]
 pub struct Broker {
-    inner: Arc<BrokerParts>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    parts: BrokerParts,
+    key_ring: provider::keyring::KeyRing,
 }
 
 impl Broker {
     /// Builds the broker from its parts.
     pub fn new(parts: BrokerParts) -> Self {
         Self {
-            inner: Arc::new(parts),
+            inner: Arc::new(Inner {
+                parts,
+                key_ring: provider::keyring::KeyRing::default(),
+            }),
         }
     }
 
     /// The database pool.
     pub fn db(&self) -> &DatabaseConnection {
-        &self.inner.db
+        &self.inner.parts.db
     }
 
     /// The ephemeral store.
     pub fn store(&self) -> &dyn store::EphemeralStore {
-        self.inner.store.as_ref()
+        self.inner.parts.store.as_ref()
     }
 
     /// The current time according to the broker's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.inner.clock.now()
+        self.inner.parts.clock.now()
+    }
+
+    /// The provider's settings.
+    pub fn provider(&self) -> &provider::ProviderSettings {
+        &self.inner.parts.provider
+    }
+
+    pub(crate) fn key_ring(&self) -> &provider::keyring::KeyRing {
+        &self.inner.key_ring
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
@@ -92,10 +112,10 @@ impl Broker {
     }
 
     pub(crate) fn master_key(&self) -> &MasterKey {
-        &self.inner.master_key
+        &self.inner.parts.master_key
     }
 
     pub(crate) fn dns(&self) -> &dyn dns::TxtResolver {
-        self.inner.dns.as_ref()
+        self.inner.parts.dns.as_ref()
     }
 }

@@ -44,3 +44,11 @@ pub const DNS_CHECKS_PER_ORG: Limit = Limit {
     max: 30,
     window: Duration::from_secs(600),
 };
+
+/// Failed app authentications (token, introspection, revocation endpoints) per client IP per
+/// minute.
+pub const CLIENT_AUTH_FAILURES_PER_IP: Limit = Limit {
+    name: "client_auth_failures",
+    max: 20,
+    window: Duration::from_secs(60),
+};

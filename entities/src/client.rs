@@ -57,6 +57,8 @@ pub struct Model {
     /// Extra claims to add to the app's tokens, opaque JSON.
     #[sea_orm(column_type = "JsonBinary")]
     pub custom_claims: Json,
+    /// Whether authorization requests must carry a PKCE challenge (always for public apps).
+    pub require_pkce: bool,
     /// OIDC back-channel logout URI, if any.
     #[sea_orm(column_type = "Text")]
     pub backchannel_logout_uri: Option<String>,

@@ -8,6 +8,9 @@ mod m20261122_000003_create_local_credentials;
 mod m20261122_000004_create_sessions_and_clients;
 mod m20261122_000005_create_directory;
 mod m20261122_000006_create_keys_and_audit;
+mod m20261122_000007_add_clients_require_pkce;
+mod m20261122_000008_index_foreign_keys;
+mod m20261122_000009_unique_next_signing_key;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -23,6 +26,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_sessions_and_clients::Migration),
             Box::new(m20261122_000005_create_directory::Migration),
             Box::new(m20261122_000006_create_keys_and_audit::Migration),
+            Box::new(m20261122_000007_add_clients_require_pkce::Migration),
+            Box::new(m20261122_000008_index_foreign_keys::Migration),
+            Box::new(m20261122_000009_unique_next_signing_key::Migration),
         ]
     }
 }

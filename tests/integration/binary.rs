@@ -266,3 +266,55 @@ fn openapi_command_prints_the_committed_document() {
         "`tessera openapi` differs from openapi.yaml"
     );
 }
+
+#[tokio::test]
+async fn cli_registers_apps_and_rotates_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = FreshDatabase::create().await;
+    let created = run(tessera(dir.path(), &database, 0).args([
+        "admin",
+        "create-client",
+        "--name",
+        "nightly export",
+        "--type",
+        "confidential",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "export:read",
+    ]));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let app: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    assert!(app["client_id"].is_string());
+    assert!(app["client_secret"].as_str().unwrap().starts_with("tcs_"));
+    assert_eq!(app["scopes"], json!(["export:read"]));
+
+    let refused = run(tessera(dir.path(), &database, 0).args([
+        "admin",
+        "create-client",
+        "--name",
+        "x",
+        "--type",
+        "public",
+        "--grant-type",
+        "client_credentials",
+    ]));
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("confidential"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let rotated = run(tessera(dir.path(), &database, 0).args(["keys", "rotate", "--alg", "ES256"]));
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let stderr = text(&rotated.stderr);
+    assert!(
+        stderr.contains("ES256:") && stderr.contains("now signs"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("RS256:"),
+        "only the asked algorithm rotates: {stderr}"
+    );
+}

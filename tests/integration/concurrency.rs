@@ -85,5 +85,8 @@ async fn replicas_starting_together_create_one_current_key_per_algorithm() {
         .count(broker.db())
         .await
         .unwrap();
-    assert_eq!(keys, 3, "one current RS256, ES256 and EdDSA key");
+    assert_eq!(
+        keys, 6,
+        "one current and one next key for RS256, ES256 and EdDSA"
+    );
 }

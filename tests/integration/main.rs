@@ -13,4 +13,5 @@ mod memberships;
 mod openapi;
 mod ops;
 mod organizations;
+mod provider;
 mod store;

@@ -206,6 +206,10 @@ impl TestApp {
                 namespace,
             }
         });
+        if options.clock.is_some() {
+            // A test that moves time calls the rotation schedule itself, when it means to.
+            env.push(("TESSERA_KEY_ROTATION_DAYS".into(), "0".into()));
+        }
         env.extend(options.env);
         let config = Config::from_sources(Sources::gather(None, env).unwrap()).unwrap();
         let clock: Arc<dyn Clock> = match options.clock {
@@ -362,4 +366,72 @@ pub fn tessera_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// Registers an app through the admin API and returns its JSON (with `client_secret`).
+pub async fn create_client(app: &TestApp, body: Value) -> Value {
+    let response = app
+        .admin(Method::POST, "/api/v1/clients")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, 201).await
+}
+
+/// A confidential service app allowed the client credentials grant with `scopes`.
+pub async fn service_client(app: &TestApp, scopes: &[&str]) -> (String, String) {
+    let created = create_client(
+        app,
+        serde_json::json!({
+            "name": "billing service",
+            "type": "confidential",
+            "grant_types": ["client_credentials"],
+            "scopes": scopes,
+        }),
+    )
+    .await;
+    (
+        created["client_id"].as_str().unwrap().to_owned(),
+        created["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// POSTs a form to a provider endpoint with HTTP Basic client credentials.
+pub async fn post_form(
+    app: &TestApp,
+    path: &str,
+    client: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> Response {
+    let mut request = app.client.post(app.url(path)).form(form);
+    if let Some((id, secret)) = client {
+        request = request.basic_auth(id, Some(secret));
+    }
+    request.send().await.unwrap()
+}
+
+/// Verifies `token` against the JWKS the server publishes, the way a relying party would, and
+/// returns its header and claims.
+pub async fn verify_with_jwks(app: &TestApp, token: &str) -> (jsonwebtoken::Header, Value) {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let kid = header.kid.clone().expect("kid in every token header");
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .client
+        .get(app.url("/oauth2/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks
+        .find(&kid)
+        .unwrap_or_else(|| panic!("kid {kid} is not in the JWKS"));
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.validate_aud = false;
+    validation.set_issuer(&[app.config.public_base()]);
+    let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
+    (header, data.claims)
 }

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+pub mod clients;
 mod domains;
 mod memberships;
 mod organizations;
@@ -36,6 +37,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::revoke_api_key)
+        .service(clients::create_client)
+        .service(clients::list_clients)
+        .service(clients::get_client)
+        .service(clients::update_client)
+        .service(clients::rotate_client_secret)
+        .service(clients::delete_client)
         .service(audit::list_audit_events)
         .service(audit::list_org_audit_events);
 }

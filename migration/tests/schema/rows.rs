@@ -247,6 +247,7 @@ pub fn client_row(id: ClientId, org: Option<OrgId>) -> client::Model {
         token_endpoint_auth_method: "client_secret_basic".into(),
         id_token_signed_response_alg: Some(SigningAlg::Es256),
         custom_claims: json!({"tier": "gold"}),
+        require_pkce: true,
         backchannel_logout_uri: None,
         created_at: at(0),
         updated_at: at(0),

@@ -1,0 +1,123 @@
+//! The OpenID Connect provider's HTTP endpoints. Their contracts are the RFCs (and the
+//! discovery document describes them), so they are not part of the admin API's OpenAPI file.
+
+mod form;
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use broker::provider::discovery;
+use broker::provider::grant::TokenRequest;
+
+use crate::error::OAuthError;
+use crate::extract::client_ip;
+use crate::server::AppState;
+
+pub use form::{OAuthForm, client_auth};
+
+/// Registers the provider's endpoints.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(openid_configuration)
+        .service(oauth_metadata)
+        .service(jwks)
+        .service(token)
+        .service(introspect)
+        .service(revoke);
+}
+
+/// Public, cacheable metadata that browsers may fetch from any origin.
+fn public_json(body: String, max_age: u32) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(max_age),
+        ]))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .content_type("application/json")
+        .body(body)
+}
+
+/// OpenID Provider metadata (OIDC Discovery 1.0).
+#[get("/.well-known/openid-configuration")]
+async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
+    public_json(
+        discovery::metadata(state.broker.provider()).to_string(),
+        300,
+    )
+}
+
+/// Authorization server metadata (RFC 8414).
+#[get("/.well-known/oauth-authorization-server")]
+async fn oauth_metadata(state: web::Data<AppState>) -> HttpResponse {
+    public_json(
+        discovery::metadata(state.broker.provider()).to_string(),
+        300,
+    )
+}
+
+/// The JWK Set: keys that verify Tessera's tokens.
+#[get("/oauth2/jwks")]
+async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+    let keys = state.broker.keys().await?;
+    Ok(public_json(keys.jwks_json().to_owned(), 300))
+}
+
+/// The token endpoint (RFC 6749 §3.2).
+#[post("/oauth2/token")]
+async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let auth = client_auth(&req, &form)?;
+    let ip = client_ip(&req, state.config.trusted_proxy_hops);
+    let client = state
+        .broker
+        .authenticate_client(&auth, ip.as_deref())
+        .await?;
+    let request = TokenRequest {
+        grant_type: form.require("grant_type")?.to_owned(),
+        scope: form.get("scope").map(str::to_owned),
+        resources: form.all("resource"),
+    };
+    let response = state.broker.token(&client, request).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(response))
+}
+
+/// Token introspection (RFC 7662), for confidential apps.
+#[post("/oauth2/introspect")]
+async fn introspect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let auth = client_auth(&req, &form)?;
+    let ip = client_ip(&req, state.config.trusted_proxy_hops);
+    let client = state
+        .broker
+        .authenticate_client(&auth, ip.as_deref())
+        .await?;
+    let body = state
+        .broker
+        .introspect(&client, form.require("token")?)
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Token revocation (RFC 7009).
+#[post("/oauth2/revoke")]
+async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let auth = client_auth(&req, &form)?;
+    let ip = client_ip(&req, state.config.trusted_proxy_hops);
+    let client = state
+        .broker
+        .authenticate_client(&auth, ip.as_deref())
+        .await?;
+    state.broker.revoke(&client, form.require("token")?).await?;
+    Ok(HttpResponse::Ok().finish())
+}

@@ -1,0 +1,53 @@
+//! Discovery: the OpenID Provider metadata and the RFC 8414 authorization server metadata,
+//! listing exactly the endpoints, grants and methods Tessera implements.
+
+use serde_json::{Value, json};
+
+use super::ProviderSettings;
+use super::client::{AUTH_METHODS, GrantType};
+use super::keys::ALGORITHMS;
+use super::scope::OIDC_SCOPES;
+
+/// Paths of the provider's endpoints, under the issuer.
+pub mod path {
+    /// Token endpoint.
+    pub const TOKEN: &str = "/oauth2/token";
+    /// Token introspection (RFC 7662).
+    pub const INTROSPECT: &str = "/oauth2/introspect";
+    /// Token revocation (RFC 7009).
+    pub const REVOKE: &str = "/oauth2/revoke";
+    /// JWK Set.
+    pub const JWKS: &str = "/oauth2/jwks";
+    /// OpenID Provider metadata.
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    /// RFC 8414 metadata.
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+}
+
+/// The metadata document (the same content serves both well-known paths).
+pub fn metadata(settings: &ProviderSettings) -> Value {
+    let algs: Vec<&str> = ALGORITHMS
+        .iter()
+        .map(|a| super::jws::alg_name(*a))
+        .collect();
+    let grants: Vec<&str> = [GrantType::ClientCredentials]
+        .iter()
+        .map(|g| g.as_str())
+        .collect();
+    json!({
+        "issuer": settings.issuer,
+        "token_endpoint": settings.url(path::TOKEN),
+        "jwks_uri": settings.url(path::JWKS),
+        "introspection_endpoint": settings.url(path::INTROSPECT),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint": settings.url(path::REVOKE),
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "scopes_supported": OIDC_SCOPES,
+        "response_types_supported": ["code"],
+        "grant_types_supported": grants,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+    })
+}

@@ -1,0 +1,147 @@
+//! The token endpoint: client authentication and the grants (RFC 6749 §4, RFC 8628).
+
+mod client_credentials;
+
+use entities::client::ClientType;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::client::{Client, GrantType, grants_of};
+use super::token::TokenResponse;
+use crate::Broker;
+use crate::error::{Error, ErrorCode, Result};
+use crate::rate_limit::CLIENT_AUTH_FAILURES_PER_IP;
+
+/// How the app identified itself at the token endpoint.
+#[derive(Debug)]
+pub enum ClientAuth {
+    /// HTTP Basic with the client id and secret (`client_secret_basic`).
+    Basic {
+        /// The client id.
+        client_id: String,
+        /// The secret.
+        secret: SecretString,
+    },
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    Post {
+        /// The client id.
+        client_id: String,
+        /// The secret.
+        secret: SecretString,
+    },
+    /// Only `client_id` (public apps, `none`).
+    Public {
+        /// The client id.
+        client_id: String,
+    },
+}
+
+impl ClientAuth {
+    fn client_id(&self) -> &str {
+        match self {
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::Public { client_id } => client_id,
+        }
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            Self::Basic { .. } => "client_secret_basic",
+            Self::Post { .. } => "client_secret_post",
+            Self::Public { .. } => "none",
+        }
+    }
+}
+
+/// A token request after the HTTP layer parsed the form.
+#[derive(Debug, Default)]
+pub struct TokenRequest {
+    /// `grant_type`.
+    pub grant_type: String,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `resource` (RFC 8707), possibly several.
+    pub resources: Vec<String>,
+}
+
+/// The generic failure for a client that cannot be authenticated: the same answer whether the
+/// id is unknown or the secret is wrong, so ids cannot be probed.
+fn invalid_client() -> Error {
+    Error::new(ErrorCode::InvalidClient, "client authentication failed")
+}
+
+fn secrets_match(presented: &SecretString, stored: Option<&[u8]>) -> bool {
+    let Some(stored) = stored else {
+        return false;
+    };
+    let presented = crate::crypto::hash_secret(presented.expose_secret());
+    aws_lc_rs::constant_time::verify_slices_are_equal(&presented, stored).is_ok()
+}
+
+impl Broker {
+    /// Authenticates the app making a token, introspection or revocation request. Failures
+    /// count against a per-IP limit.
+    pub async fn authenticate_client(&self, auth: &ClientAuth, ip: Option<&str>) -> Result<Client> {
+        let client = self.find_client(auth.client_id()).await?;
+        let authenticated = client.filter(|client| {
+            let method_fits = client.token_endpoint_auth_method == auth.method();
+            let secret_fits = match auth {
+                ClientAuth::Basic { secret, .. } | ClientAuth::Post { secret, .. } => {
+                    secrets_match(secret, client.secret_hash.as_deref())
+                }
+                ClientAuth::Public { .. } => client.client_type == ClientType::Public,
+            };
+            method_fits && secret_fits
+        });
+        match authenticated {
+            Some(client) => Ok(client),
+            None => {
+                self.count_against(CLIENT_AUTH_FAILURES_PER_IP, ip.unwrap_or("unknown"))
+                    .await?;
+                Err(invalid_client())
+            }
+        }
+    }
+
+    /// Serves a token request from an authenticated app.
+    pub async fn token(&self, client: &Client, request: TokenRequest) -> Result<TokenResponse> {
+        let Some(grant) = GrantType::parse(&request.grant_type) else {
+            return Err(Error::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type '{}' is not supported", request.grant_type),
+            ));
+        };
+        if !grants_of(client).contains(&grant) {
+            return Err(Error::new(
+                ErrorCode::UnauthorizedClient,
+                format!("this app may not use the {} grant", grant.as_str()),
+            ));
+        }
+        match grant {
+            GrantType::ClientCredentials => self.client_credentials(client, &request).await,
+            other => Err(Error::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type '{}' is not supported yet", other.as_str()),
+            )),
+        }
+    }
+}
+
+/// Validates RFC 8707 resource indicators: absolute URIs without a fragment.
+pub(crate) fn resource_audiences(resources: &[String]) -> Result<Vec<String>> {
+    resources
+        .iter()
+        .map(|r| {
+            let valid =
+                url::Url::parse(r).is_ok_and(|u| u.fragment().is_none() && !u.cannot_be_a_base());
+            if valid {
+                Ok(r.clone())
+            } else {
+                Err(Error::new(
+                    ErrorCode::InvalidTarget,
+                    format!("resource '{r}' must be an absolute URI without a fragment"),
+                ))
+            }
+        })
+        .collect()
+}

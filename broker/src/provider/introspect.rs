@@ -1,0 +1,110 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009) for apps' resource servers.
+
+use entities::client::ClientType;
+use entities::refresh_token;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use super::client::Client;
+use super::token::AccessTokenClaims;
+use crate::Broker;
+use crate::crypto::hash_secret;
+use crate::error::{Error, ErrorCode, Result};
+
+/// Refresh tokens start with this; access tokens are JWTs.
+pub const REFRESH_PREFIX: &str = "trt_";
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// Whether an app restricted to one organization may learn about a token of `org`.
+fn same_tenant(caller: &Client, org: Option<&str>) -> bool {
+    match caller.org_id {
+        None => true,
+        Some(own) => org == Some(own.to_string().as_str()),
+    }
+}
+
+impl Broker {
+    /// Describes a token for a resource server. Only confidential apps may ask, and an app
+    /// restricted to one organization learns nothing about other organizations' tokens.
+    pub async fn introspect(&self, caller: &Client, token: &str) -> Result<Value> {
+        if caller.client_type != ClientType::Confidential {
+            return Err(Error::new(
+                ErrorCode::UnauthorizedClient,
+                "only confidential apps may introspect tokens",
+            ));
+        }
+        if token.starts_with(REFRESH_PREFIX) {
+            return self.introspect_refresh_token(caller, token).await;
+        }
+        let Ok(claims) = self.verify_jwt::<AccessTokenClaims>(token, None).await else {
+            return Ok(inactive());
+        };
+        if !same_tenant(caller, claims.org_id.as_deref()) {
+            return Ok(inactive());
+        }
+        let mut body = serde_json::to_value(&claims).map_err(Error::internal)?;
+        if let Value::Object(members) = &mut body {
+            members.insert("active".into(), json!(true));
+            members.insert("token_type".into(), json!("Bearer"));
+        }
+        Ok(body)
+    }
+
+    async fn introspect_refresh_token(&self, caller: &Client, token: &str) -> Result<Value> {
+        let now = self.now();
+        let stored = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash_secret(token)))
+            .one(self.db())
+            .await?;
+        let Some(stored) = stored.filter(|t| {
+            t.revoked_at.is_none()
+                && t.rotated_at.is_none()
+                && t.expires_at > now
+                && t.absolute_expires_at > now
+        }) else {
+            return Ok(inactive());
+        };
+        let org = stored.org_id.map(|o| o.to_string());
+        if stored.client_id != caller.id && !same_tenant(caller, org.as_deref()) {
+            return Ok(inactive());
+        }
+        Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "client_id": stored.client_id.to_string(),
+            "sub": stored.user_id.map(|u| u.to_string()),
+            "scope": stored.scope,
+            "org_id": org,
+            "iat": stored.created_at.timestamp(),
+            "exp": stored.expires_at.min(stored.absolute_expires_at).timestamp(),
+            "iss": self.provider().issuer,
+        }))
+    }
+
+    /// Revokes a refresh token (and with it its whole rotation family) issued to `caller`.
+    /// Unknown tokens, other apps' tokens and access tokens (short-lived JWTs, which cannot be
+    /// recalled) are accepted silently, as RFC 7009 §2.2 asks.
+    pub async fn revoke(&self, caller: &Client, token: &str) -> Result<()> {
+        if !token.starts_with(REFRESH_PREFIX) {
+            return Ok(());
+        }
+        let stored = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash_secret(token)))
+            .filter(refresh_token::Column::ClientId.eq(caller.id))
+            .one(self.db())
+            .await?;
+        if let Some(stored) = stored {
+            refresh_token::Entity::update_many()
+                .col_expr(refresh_token::Column::RevokedAt, Expr::value(self.now()))
+                .filter(refresh_token::Column::FamilyId.eq(stored.family_id))
+                .filter(refresh_token::Column::RevokedAt.is_null())
+                .exec(self.db())
+                .await?;
+        }
+        Ok(())
+    }
+}
