@@ -57,6 +57,8 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Days a signing key signs before scheduled rotation; 0 turns rotation off.
     pub key_rotation_days: u64,
+    /// Lifetime of authorization codes, in seconds.
+    pub authorization_code_ttl_secs: u64,
 }
 
 /// A setting that failed validation, with where it came from and why.
@@ -86,6 +88,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
     ("TESSERA_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("TESSERA_KEY_ROTATION_DAYS", "key_rotation_days"),
+    ("TESSERA_AUTHORIZATION_CODE_TTL", "authorization_code_ttl"),
 ];
 
 /// The environment variable that names the optional TOML file.
@@ -334,6 +337,11 @@ impl Config {
             .map(|raw| raw.number(0..=3650, "days (0 turns rotation off)"))
             .transpose()?
             .unwrap_or(90);
+        let authorization_code_ttl_secs = sources
+            .take("authorization_code_ttl")
+            .map(|raw| raw.number(1..=600, "seconds"))
+            .transpose()?
+            .unwrap_or(60);
         Ok(Self {
             listen,
             public_url,
@@ -350,6 +358,7 @@ impl Config {
             shutdown_timeout_secs,
             access_token_ttl_secs,
             key_rotation_days,
+            authorization_code_ttl_secs,
         })
     }
 
@@ -369,6 +378,7 @@ impl Config {
         let ttl = std::time::Duration::from_secs(self.access_token_ttl_secs);
         settings.access_token_ttl = ttl;
         settings.id_token_ttl = ttl;
+        settings.code_ttl = std::time::Duration::from_secs(self.authorization_code_ttl_secs);
         settings.key_rotation_interval = (self.key_rotation_days > 0)
             .then(|| std::time::Duration::from_secs(self.key_rotation_days * 24 * 3600));
         settings

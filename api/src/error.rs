@@ -137,7 +137,13 @@ pub fn oauth_error_code(error: &Error) -> &'static str {
         | C::UnsupportedGrantType
         | C::InvalidScope
         | C::InvalidTarget
-        | C::InvalidToken => error.code().as_str(),
+        | C::InvalidToken
+        | C::InsufficientScope
+        | C::UnsupportedResponseType
+        | C::RequestNotSupported
+        | C::RequestUriNotSupported
+        | C::AccessDenied
+        | C::LoginRequired => error.code().as_str(),
         _ => match error.kind() {
             ErrorKind::Unauthenticated => "invalid_client",
             ErrorKind::Forbidden => "access_denied",
@@ -159,6 +165,7 @@ impl ResponseError for OAuthError {
         match self.0.code() {
             // RFC 6750 §3.1 and RFC 6749 §5.2: bad tokens and bad clients are 401s.
             ErrorCode::InvalidToken | ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             _ => match self.0.kind() {
                 ErrorKind::Forbidden
                 | ErrorKind::NotFound
@@ -196,12 +203,67 @@ impl ResponseError for OAuthError {
                     HeaderValue::from_static("Bearer realm=\"tessera\", error=\"invalid_token\""),
                 ));
             }
+            ErrorCode::InsufficientScope => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        "Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"openid\"",
+                    ),
+                ));
+            }
             _ => {}
         }
         response.json(OAuthErrorBody {
             error: code,
             error_description: error.message(),
         })
+    }
+}
+
+/// An error on a page a person sees in a browser (sign-in links that cannot go back to the
+/// app): Tessera's error page with the code and request id, never a redirect.
+#[derive(Debug)]
+pub struct HtmlError(pub Error);
+
+impl From<Error> for HtmlError {
+    fn from(error: Error) -> Self {
+        Self(error)
+    }
+}
+
+impl std::fmt::Display for HtmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for HtmlError {
+    fn status_code(&self) -> StatusCode {
+        status_of(self.0.kind())
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error = &self.0;
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(code = %error.code(), cause = ?error.cause(), "{}", error.message());
+        } else {
+            tracing::info!(code = %error.code(), "{}", error.message());
+        }
+        let title = if status.is_server_error() {
+            "Something went wrong"
+        } else {
+            "This sign-in link does not work"
+        };
+        let page = frontend::error_page(
+            title,
+            error.message(),
+            error.code().as_str(),
+            &current_request_id().unwrap_or_default(),
+        );
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(page)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ops;
 pub mod query;
 pub mod server;
+pub mod session;
 pub mod telemetry;
 pub mod v1;
 

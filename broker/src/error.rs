@@ -115,6 +115,15 @@ error_codes! {
     InvalidScope = "invalid_scope", InvalidInput, "OAuth: a requested scope is unknown or not allowed for this app.";
     InvalidTarget = "invalid_target", InvalidInput, "OAuth: a resource indicator is not an absolute URI (RFC 8707).";
     InvalidToken = "invalid_token", Unauthenticated, "OAuth: the bearer token is invalid, expired or revoked.";
+    InsufficientScope = "insufficient_scope", Forbidden, "OAuth: the bearer token lacks the scope this endpoint needs (RFC 6750).";
+    UnsupportedResponseType = "unsupported_response_type", InvalidInput, "OAuth: only response_type=code is supported.";
+    RequestNotSupported = "request_not_supported", InvalidInput, "OIDC: request objects are not supported.";
+    RequestUriNotSupported = "request_uri_not_supported", InvalidInput, "OIDC: request_uri is not supported.";
+    AccessDenied = "access_denied", Forbidden, "OAuth: the user may not use this app (for example, not a member of its organization).";
+    LoginRequired = "login_required", InvalidInput, "OIDC: prompt=none, but the user must sign in.";
+    UnknownClient = "unknown_client", NotFound, "Sign-in page: the link names an app Tessera does not know.";
+    RedirectUriMismatch = "redirect_uri_mismatch", InvalidInput, "Sign-in page: the app's redirect_uri is missing or not registered for it.";
+    SignInExpired = "sign_in_expired", InvalidInput, "Sign-in page: the sign-in transaction expired or was already finished.";
     RateLimited = "rate_limited", RateLimited, "Too many attempts; wait for Retry-After seconds.";
     DnsUnavailable = "dns_unavailable", Unavailable, "DNS could not be queried; try again later.";
     ServiceUnavailable = "service_unavailable", Unavailable, "A dependency (database or store) is unreachable; try again later.";

@@ -17,6 +17,7 @@ pub mod org;
 pub mod page;
 pub mod provider;
 pub mod rate_limit;
+pub mod session;
 pub mod store;
 pub mod user;
 pub mod validate;

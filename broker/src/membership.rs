@@ -6,7 +6,7 @@ use entities::membership::{self, MembershipSource, MembershipStatus};
 use entities::{MembershipId, UserId, user};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    Order, QueryFilter,
+    Order, QueryFilter, QuerySelect,
 };
 use serde_json::json;
 
@@ -296,5 +296,36 @@ impl Broker {
             .await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+impl Broker {
+    /// The user's roles in `org` when they are an active member of it.
+    pub(crate) async fn active_roles(
+        &self,
+        org: entities::OrgId,
+        user: UserId,
+    ) -> Result<Option<Vec<String>>> {
+        Ok(membership::Entity::find()
+            .filter(membership::Column::OrgId.eq(org))
+            .filter(membership::Column::UserId.eq(user))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+            .one(self.db())
+            .await?
+            .map(|m| roles_of(&m)))
+    }
+
+    /// The user's organization when they belong to exactly one.
+    pub(crate) async fn only_organization(&self, user: UserId) -> Result<Option<entities::OrgId>> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+            .limit(2)
+            .all(self.db())
+            .await?;
+        Ok(match memberships.as_slice() {
+            [only] => Some(only.org_id),
+            _ => None,
+        })
     }
 }

@@ -73,6 +73,17 @@ pub(crate) async fn find_or_create_by_email(
     Ok((user, created))
 }
 
+impl crate::Broker {
+    /// The user with `email`, created (with an unverified email) when there is none yet.
+    pub async fn find_or_create_user(&self, actor: &Actor, email: &str) -> Result<User> {
+        let email = crate::validate::email("email", email)?;
+        let txn = self.begin_write().await?;
+        let (user, _) = find_or_create_by_email(&txn, self.now(), actor, &email).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+}
+
 /// Finds a user by (normalized) email.
 pub(crate) async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<User>> {
     Ok(user::Entity::find()

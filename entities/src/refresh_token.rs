@@ -38,6 +38,16 @@ pub struct Model {
     pub rotated_at: Option<DateTimeUtc>,
     /// When the token was revoked.
     pub revoked_at: Option<DateTimeUtc>,
+    /// When the user authenticated for the grant.
+    pub auth_time: Option<DateTimeUtc>,
+    /// Authentication methods of the grant (JSON array).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub amr: Option<Json>,
+    /// Authentication context class of the grant.
+    pub acr: Option<String>,
+    /// Resource indicators of the grant (JSON array), the access tokens' audiences.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub resources: Option<Json>,
 }
 
 /// Foreign keys of `refresh_tokens`.

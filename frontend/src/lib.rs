@@ -4,6 +4,33 @@
 /// The landing page served at `/`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 
+const ERROR_HTML: &str = include_str!("../assets/error.html");
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The error page shown when a browser flow cannot go back to the app.
+pub fn error_page(title: &str, message: &str, code: &str, request_id: &str) -> String {
+    ERROR_HTML
+        .replace("{{title}}", &escape(title))
+        .replace("{{message}}", &escape(message))
+        .replace("{{code}}", &escape(code))
+        .replace("{{request_id}}", &escape(request_id))
+}
+
 /// An embedded file.
 #[derive(Debug, Clone, Copy)]
 pub struct Asset {
@@ -33,6 +60,15 @@ pub fn asset(name: &str) -> Option<Asset> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_page_escapes_what_it_shows() {
+        let page = error_page("Oops", "<script>alert(1)</script>", "x\"y", "r1");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("x&quot;y"));
+        assert!(!page.contains("{{"));
+    }
 
     #[test]
     fn index_links_only_embedded_assets() {

@@ -11,6 +11,7 @@ mod m20261122_000006_create_keys_and_audit;
 mod m20261122_000007_add_clients_require_pkce;
 mod m20261122_000008_index_foreign_keys;
 mod m20261122_000009_unique_next_signing_key;
+mod m20261122_000010_add_refresh_token_auth_context;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_add_clients_require_pkce::Migration),
             Box::new(m20261122_000008_index_foreign_keys::Migration),
             Box::new(m20261122_000009_unique_next_signing_key::Migration),
+            Box::new(m20261122_000010_add_refresh_token_auth_context::Migration),
         ]
     }
 }

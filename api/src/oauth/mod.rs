@@ -1,7 +1,9 @@
 //! The OpenID Connect provider's HTTP endpoints. Their contracts are the RFCs (and the
 //! discovery document describes them), so they are not part of the admin API's OpenAPI file.
 
+mod authorize;
 mod form;
+mod userinfo;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -18,6 +20,11 @@ pub use form::{OAuthForm, client_auth};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(openid_configuration)
         .service(oauth_metadata)
+        .service(authorize::authorize_get)
+        .service(authorize::authorize_post)
+        .service(authorize::resume)
+        .service(userinfo::userinfo_get)
+        .service(userinfo::userinfo_post)
         .service(jwks)
         .service(token)
         .service(introspect)
@@ -74,10 +81,15 @@ async fn token(
         .broker
         .authenticate_client(&auth, ip.as_deref())
         .await?;
+    let get = |name: &str| form.get(name).map(str::to_owned);
     let request = TokenRequest {
         grant_type: form.require("grant_type")?.to_owned(),
-        scope: form.get("scope").map(str::to_owned),
+        scope: get("scope"),
         resources: form.all("resource"),
+        code: get("code"),
+        redirect_uri: get("redirect_uri"),
+        code_verifier: get("code_verifier"),
+        refresh_token: get("refresh_token"),
     };
     let response = state.broker.token(&client, request).await?;
     Ok(HttpResponse::Ok()

@@ -10,8 +10,14 @@ use super::scope::OIDC_SCOPES;
 
 /// Paths of the provider's endpoints, under the issuer.
 pub mod path {
+    /// Authorization endpoint.
+    pub const AUTHORIZE: &str = "/oauth2/authorize";
+    /// Where the sign-in pages send the browser once a session exists.
+    pub const AUTHORIZE_RESUME: &str = "/oauth2/authorize/resume";
     /// Token endpoint.
     pub const TOKEN: &str = "/oauth2/token";
+    /// UserInfo endpoint.
+    pub const USERINFO: &str = "/oauth2/userinfo";
     /// Token introspection (RFC 7662).
     pub const INTROSPECT: &str = "/oauth2/introspect";
     /// Token revocation (RFC 7009).
@@ -30,13 +36,19 @@ pub fn metadata(settings: &ProviderSettings) -> Value {
         .iter()
         .map(|a| super::jws::alg_name(*a))
         .collect();
-    let grants: Vec<&str> = [GrantType::ClientCredentials]
-        .iter()
-        .map(|g| g.as_str())
-        .collect();
+    let grants: Vec<&str> = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ]
+    .iter()
+    .map(|g| g.as_str())
+    .collect();
     json!({
         "issuer": settings.issuer,
+        "authorization_endpoint": settings.url(path::AUTHORIZE),
         "token_endpoint": settings.url(path::TOKEN),
+        "userinfo_endpoint": settings.url(path::USERINFO),
         "jwks_uri": settings.url(path::JWKS),
         "introspection_endpoint": settings.url(path::INTROSPECT),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -44,6 +56,17 @@ pub fn metadata(settings: &ProviderSettings) -> Value {
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": OIDC_SCOPES,
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
+            "at_hash", "sid", "email", "email_verified", "name", "given_name", "family_name",
+            "org_id", "org_slug", "roles"
+        ],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
         "grant_types_supported": grants,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,

@@ -2,7 +2,6 @@
 
 use entities::client::ClientType;
 use entities::refresh_token;
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -43,7 +42,9 @@ impl Broker {
         let Ok(claims) = self.verify_jwt::<AccessTokenClaims>(token, None).await else {
             return Ok(inactive());
         };
-        if !same_tenant(caller, claims.org_id.as_deref()) {
+        if !same_tenant(caller, claims.org_id.as_deref())
+            || !self.access_token_live(&claims).await?
+        {
             return Ok(inactive());
         }
         let mut body = serde_json::to_value(&claims).map_err(Error::internal)?;
@@ -85,7 +86,27 @@ impl Broker {
         }))
     }
 
-    /// Revokes a refresh token (and with it its whole rotation family) issued to `caller`.
+    /// Whether a verified access token still stands: its grant not revoked, and for tokens on
+    /// a user's behalf, the user still active.
+    pub(crate) async fn access_token_live(&self, claims: &AccessTokenClaims) -> Result<bool> {
+        if let Some(grant) = claims.extra.get("grant_id").and_then(Value::as_str)
+            && self.grant_revoked(grant).await?
+        {
+            return Ok(false);
+        }
+        if claims.sid.is_none() {
+            return Ok(true); // an app's own token (client credentials)
+        }
+        let Ok(user) = claims.sub.parse::<entities::UserId>() else {
+            return Ok(false);
+        };
+        Ok(entities::user::Entity::find_by_id(user)
+            .one(self.db())
+            .await?
+            .is_some_and(|u| u.status == entities::user::UserStatus::Active))
+    }
+
+    /// Revokes a refresh token (and with it its whole grant) issued to `caller`.
     /// Unknown tokens, other apps' tokens and access tokens (short-lived JWTs, which cannot be
     /// recalled) are accepted silently, as RFC 7009 §2.2 asks.
     pub async fn revoke(&self, caller: &Client, token: &str) -> Result<()> {
@@ -98,12 +119,7 @@ impl Broker {
             .one(self.db())
             .await?;
         if let Some(stored) = stored {
-            refresh_token::Entity::update_many()
-                .col_expr(refresh_token::Column::RevokedAt, Expr::value(self.now()))
-                .filter(refresh_token::Column::FamilyId.eq(stored.family_id))
-                .filter(refresh_token::Column::RevokedAt.is_null())
-                .exec(self.db())
-                .await?;
+            self.revoke_grant(stored.family_id).await?;
         }
         Ok(())
     }

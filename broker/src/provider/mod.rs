@@ -2,6 +2,7 @@
 //! grants that issue them, discovery. Standards: OAuth 2.0 (RFC 6749) with the Security BCP
 //! (RFC 9700), OIDC Core, RFC 9068 access tokens, RFC 8707 resource indicators.
 
+pub mod authorize;
 pub mod client;
 pub mod discovery;
 pub mod grant;
@@ -10,8 +11,11 @@ pub mod jws;
 pub mod keyring;
 pub mod keys;
 pub mod redirect;
+mod revocation;
 pub mod scope;
 pub mod token;
+pub mod user_tokens;
+pub mod userinfo;
 
 use std::time::Duration;
 

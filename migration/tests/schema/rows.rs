@@ -276,6 +276,10 @@ pub fn refresh_token_row(
         absolute_expires_at: at(2_592_000),
         rotated_at: None,
         revoked_at: None,
+        auth_time: None,
+        amr: None,
+        acr: None,
+        resources: None,
     }
 }
 

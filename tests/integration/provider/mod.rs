@@ -1,7 +1,13 @@
 //! The OpenID Connect provider: apps, keys, discovery and the grants.
 
+mod authorization_code;
 mod client_credentials;
 mod clients;
 mod discovery;
+mod flow;
 mod introspection;
 mod keys;
+mod organizations;
+mod refresh;
+mod sign_in;
+mod userinfo;

@@ -1,6 +1,8 @@
 //! The token endpoint: client authentication and the grants (RFC 6749 §4, RFC 8628).
 
+mod authorization_code;
 mod client_credentials;
+mod refresh;
 
 use entities::client::ClientType;
 use secrecy::{ExposeSecret, SecretString};
@@ -62,6 +64,14 @@ pub struct TokenRequest {
     pub scope: Option<String>,
     /// `resource` (RFC 8707), possibly several.
     pub resources: Vec<String>,
+    /// `code` (authorization code grant).
+    pub code: Option<String>,
+    /// `redirect_uri` (authorization code grant).
+    pub redirect_uri: Option<String>,
+    /// `code_verifier` (PKCE).
+    pub code_verifier: Option<String>,
+    /// `refresh_token` (refresh grant).
+    pub refresh_token: Option<String>,
 }
 
 /// The generic failure for a client that cannot be authenticated: the same answer whether the
@@ -119,6 +129,8 @@ impl Broker {
         }
         match grant {
             GrantType::ClientCredentials => self.client_credentials(client, &request).await,
+            GrantType::AuthorizationCode => self.authorization_code(client, &request).await,
+            GrantType::RefreshToken => self.refresh(client, &request).await,
             other => Err(Error::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type '{}' is not supported yet", other.as_str()),

@@ -1,0 +1,126 @@
+//! Browser sessions: created when a user signs in (by the login pages, any method), read by the
+//! authorize endpoint, ended by sign-out or an admin. Server-side: the cookie carries a random
+//! token whose SHA-256 is the only thing stored.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::session;
+use entities::{OrgId, SessionId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::Broker;
+use crate::crypto::{hash_secret, random_token};
+use crate::error::Result;
+
+/// A session as stored.
+pub type Session = session::Model;
+
+/// Every session token starts with this.
+pub const TOKEN_PREFIX: &str = "tss_";
+/// A session ends after this long without use.
+pub const IDLE_TIMEOUT: Duration = Duration::days(3);
+/// A session ends this long after sign-in, however active.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(14);
+/// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
+const TOUCH_AFTER: Duration = Duration::minutes(1);
+
+/// A sign-in to record.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Who signed in.
+    pub user: UserId,
+    /// The organization they signed in through (federation), if any.
+    pub org: Option<OrgId>,
+    /// RFC 8176 methods used (`pwd`, `otp`, `hwk`, `swk`, `user`, `mfa`, `fed`…).
+    pub amr: Vec<String>,
+    /// The authentication context class reached, if any.
+    pub acr: Option<String>,
+    /// The browser's User-Agent.
+    pub user_agent: Option<String>,
+    /// The client IP.
+    pub ip: Option<String>,
+}
+
+/// The session's authentication methods.
+pub fn amr_of(session: &Session) -> Vec<String> {
+    serde_json::from_value(session.amr.clone()).unwrap_or_default()
+}
+
+impl Broker {
+    /// Starts a session and returns it with the cookie token (shown once, stored as a hash).
+    pub async fn create_session(&self, new: NewSession) -> Result<(Session, SecretString)> {
+        let now = self.now();
+        let token = format!("{TOKEN_PREFIX}{}", random_token::<32>());
+        let session = session::ActiveModel {
+            id: Set(SessionId::new()),
+            user_id: Set(new.user),
+            org_id: Set(new.org),
+            token_hash: Set(hash_secret(&token)),
+            amr: Set(json!(new.amr)),
+            acr: Set(new.acr),
+            auth_time: Set(now),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            idle_expires_at: Set(now + IDLE_TIMEOUT),
+            expires_at: Set(now + ABSOLUTE_TIMEOUT),
+            user_agent: Set(new.user_agent),
+            ip: Set(new.ip),
+            revoked_at: Set(None),
+        }
+        .insert(self.db())
+        .await?;
+        Ok((session, SecretString::from(token)))
+    }
+
+    /// The live session a cookie token stands for, sliding its idle expiry forward; `None` when
+    /// the token is unknown, revoked or expired.
+    pub async fn session_from_token(&self, token: &str) -> Result<Option<Session>> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let now = self.now();
+        let found = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(hash_secret(token)))
+            .one(self.db())
+            .await?;
+        let Some(session) = found.filter(|s| is_live(s, now)) else {
+            return Ok(None);
+        };
+        if now - session.last_seen_at > TOUCH_AFTER {
+            let idle_until = (now + IDLE_TIMEOUT).min(session.expires_at);
+            session::Entity::update_many()
+                .col_expr(session::Column::LastSeenAt, Expr::value(now))
+                .col_expr(session::Column::IdleExpiresAt, Expr::value(idle_until))
+                .filter(session::Column::Id.eq(session.id))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(Some(session))
+    }
+
+    /// Whether the session still stands (for tokens minted from it).
+    pub async fn session_is_live(&self, id: SessionId) -> Result<bool> {
+        let now = self.now();
+        Ok(session::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .is_some_and(|s| is_live(&s, now)))
+    }
+
+    /// Ends a session.
+    pub async fn revoke_session(&self, id: SessionId) -> Result<()> {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(self.now()))
+            .filter(session::Column::Id.eq(id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+}
+
+fn is_live(session: &Session, now: DateTime<Utc>) -> bool {
+    session.revoked_at.is_none() && session.idle_expires_at > now && session.expires_at > now
+}

@@ -1,0 +1,210 @@
+//! Refresh tokens: rotation on every use, reuse detection revoking the family, narrowing scope,
+//! and the sliding and absolute lifetimes.
+
+use serde_json::{Value, json};
+use tessera_tests::{TestApp, expect_status, post_form, verify_with_jwks};
+
+use super::flow::{code_for, exchange, web_app};
+
+async fn refresh(
+    app: &TestApp,
+    creds: (&str, &str),
+    token: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    post_form(app, "/oauth2/token", Some(creds), &form).await
+}
+
+async fn first_tokens(app: &TestApp, creds: (&str, &str), scope: &str) -> Value {
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(app, &user, creds.0, scope).await;
+    expect_status(exchange(app, creds, &code, &verifier).await, 200).await
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+    let first = first_tokens(&app, creds, "openid email offline_access").await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let second = expect_status(refresh(&app, creds, r1, None).await, 200).await;
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2, "every use returns a new refresh token");
+    let (_, id_token) = verify_with_jwks(&app, second["id_token"].as_str().unwrap()).await;
+    let (_, original) = verify_with_jwks(&app, first["id_token"].as_str().unwrap()).await;
+    assert_eq!(
+        id_token["auth_time"], original["auth_time"],
+        "refresh keeps the sign-in time"
+    );
+    assert!(id_token.get("nonce").is_none());
+
+    // r1 comes back: someone else has it. The whole family dies, r2 included.
+    let reuse = expect_status(refresh(&app, creds, r1, None).await, 400).await;
+    assert_eq!(reuse["error"], "invalid_grant");
+    let after = expect_status(refresh(&app, creds, r2, None).await, 400).await;
+    assert_eq!(after["error"], "invalid_grant");
+    let introspected = expect_status(
+        post_form(
+            &app,
+            "/oauth2/introspect",
+            Some(creds),
+            &[("token", second["access_token"].as_str().unwrap())],
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        introspected["active"], false,
+        "access tokens of the revoked grant are inactive"
+    );
+}
+
+#[tokio::test]
+async fn scope_may_narrow_but_not_widen() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+    let first = first_tokens(&app, creds, "openid email offline_access").await;
+    let narrowed = expect_status(
+        refresh(
+            &app,
+            creds,
+            first["refresh_token"].as_str().unwrap(),
+            Some("openid offline_access"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(narrowed["scope"], "openid offline_access");
+    let wider = expect_status(
+        refresh(
+            &app,
+            creds,
+            narrowed["refresh_token"].as_str().unwrap(),
+            Some("openid profile"),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(wider["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn refresh_tokens_need_offline_access_and_stay_with_their_app() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+    let online = first_tokens(&app, creds, "openid").await;
+    assert!(online.get("refresh_token").is_none());
+
+    let offline = first_tokens(&app, creds, "openid offline_access").await;
+    let (other_id, other_secret) = web_app(&app, json!({ "name": "other" })).await;
+    let stolen = expect_status(
+        refresh(
+            &app,
+            (&other_id, &other_secret),
+            offline["refresh_token"].as_str().unwrap(),
+            None,
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(stolen["error"], "invalid_grant");
+    // The rightful app still can.
+    expect_status(
+        refresh(
+            &app,
+            creds,
+            offline["refresh_token"].as_str().unwrap(),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire_when_idle_and_at_their_absolute_limit() {
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
+    let app = TestApp::spawn_with(tessera_tests::Options {
+        clock: Some(clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+
+    let idle = first_tokens(&app, creds, "openid offline_access").await;
+    clock.advance(chrono::Duration::days(15));
+    let expired = expect_status(
+        refresh(&app, creds, idle["refresh_token"].as_str().unwrap(), None).await,
+        400,
+    )
+    .await;
+    assert_eq!(
+        expired["error"], "invalid_grant",
+        "unused for 15 days (idle limit 14)"
+    );
+
+    // Used every 10 days, the family still ends 90 days after sign-in.
+    let mut token = first_tokens(&app, creds, "openid offline_access").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..8 {
+        clock.advance(chrono::Duration::days(10));
+        let body = expect_status(refresh(&app, creds, &token, None).await, 200).await;
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    clock.advance(chrono::Duration::days(10));
+    let ended = expect_status(refresh(&app, creds, &token, None).await, 400).await;
+    assert_eq!(
+        ended["error"], "invalid_grant",
+        "day 90: the absolute limit"
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_ends_its_grant() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+    let first = first_tokens(&app, creds, "openid offline_access").await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let revoked = post_form(
+        &app,
+        "/oauth2/revoke",
+        Some(creds),
+        &[("token", token), ("token_type_hint", "refresh_token")],
+    )
+    .await;
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(
+        expect_status(refresh(&app, creds, token, None).await, 400).await["error"],
+        "invalid_grant"
+    );
+    let introspected = expect_status(
+        post_form(
+            &app,
+            "/oauth2/introspect",
+            Some(creds),
+            &[("token", first["access_token"].as_str().unwrap())],
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(introspected["active"], false);
+}

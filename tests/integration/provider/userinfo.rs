@@ -1,0 +1,128 @@
+//! UserInfo: claims by scope, and who may call it.
+
+use serde_json::json;
+use tessera_tests::{TestApp, expect_status, service_client};
+
+use super::flow::{code_for, exchange, web_app};
+
+async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn userinfo_releases_claims_by_scope() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({ "custom_claims": { "tier": { "value": "gold" }, "mail": { "from": "user.email" } } })).await;
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &user, &id, "openid email").await;
+    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let claims = expect_status(
+        userinfo(&app, tokens["access_token"].as_str().unwrap()).await,
+        200,
+    )
+    .await;
+    assert_eq!(claims["sub"], user.user_id.as_str());
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["tier"], "gold");
+    assert_eq!(claims["mail"], "ada@example.com");
+    assert!(claims.get("name").is_none(), "profile was not requested");
+
+    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
+    let narrow = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let claims = expect_status(
+        userinfo(&app, narrow["access_token"].as_str().unwrap()).await,
+        200,
+    )
+    .await;
+    assert!(claims.get("email").is_none());
+}
+
+#[tokio::test]
+async fn userinfo_refuses_bad_and_foreign_tokens() {
+    let app = TestApp::spawn().await;
+    let response = userinfo(&app, "nonsense").await;
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    assert_eq!(expect_status(response, 401).await["error"], "invalid_token");
+    let missing = app
+        .client
+        .get(app.url("/oauth2/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 401);
+
+    // An app's own client-credentials token is not a user's.
+    let (id, secret) = service_client(&app, &[]).await;
+    let body = expect_status(
+        tessera_tests::post_form(
+            &app,
+            "/oauth2/token",
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        expect_status(
+            userinfo(&app, body["access_token"].as_str().unwrap()).await,
+            401
+        )
+        .await["error"],
+        "invalid_token"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_user_gets_nothing_more() {
+    use broker::entities::user;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let signed_in = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &signed_in, &id, "openid offline_access").await;
+    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let row = user::Entity::find_by_id(
+        signed_in
+            .user_id
+            .parse::<broker::entities::UserId>()
+            .unwrap(),
+    )
+    .one(app.broker().db())
+    .await
+    .unwrap()
+    .unwrap();
+    let mut row: user::ActiveModel = row.into();
+    row.status = Set(user::UserStatus::Disabled);
+    row.update(app.broker().db()).await.unwrap();
+    assert_eq!(
+        expect_status(
+            userinfo(&app, tokens["access_token"].as_str().unwrap()).await,
+            401
+        )
+        .await["error"],
+        "invalid_token"
+    );
+    let refresh = tessera_tests::post_form(
+        &app,
+        "/oauth2/token",
+        Some((&id, &secret)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(expect_status(refresh, 400).await["error"], "invalid_grant");
+}
