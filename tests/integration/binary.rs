@@ -6,6 +6,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tessera_tests::real::free_port;
 use tessera_tests::{FreshDatabase, tessera_bin};
 
 /// A command for the binary with a clean, explicit environment.
@@ -21,14 +22,6 @@ fn tessera(data_dir: &Path, database: &FreshDatabase, port: u16) -> Command {
         command.env("DATABASE_URL", url);
     }
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -9,6 +9,7 @@ mod binary;
 mod concurrency;
 mod docs;
 mod domains;
+mod e2e;
 mod memberships;
 mod openapi;
 mod ops;

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod dns;
+pub mod real;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,161 @@
+//! The real `tessera` binary as a child process on a free loopback port, on the backends the
+//! environment selects, with an in-process broker on the same database for setting up state
+//! the product has no route for yet (sessions, until the sign-in pages exist).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use broker::Broker;
+use tessera::config::{Config, Sources};
+
+use crate::{Backends, FreshDatabase, tessera_bin};
+
+/// A free TCP port on 127.0.0.1 (free when asked; good enough for a test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `tessera serve` process; killed when dropped.
+#[derive(Debug)]
+pub struct RealServer {
+    /// `http://127.0.0.1:{port}`, also the issuer.
+    pub base: String,
+    env: Vec<(String, String)>,
+    child: Child,
+    _database: FreshDatabase,
+    _data_dir: tempfile::TempDir,
+}
+
+impl RealServer {
+    /// Starts the binary and waits until `/healthz` answers.
+    pub async fn start(extra_env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database = FreshDatabase::create().await;
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut env: Vec<(String, String)> = vec![
+            (
+                "TESSERA_DATA_DIR".into(),
+                data_dir.path().display().to_string(),
+            ),
+            ("TESSERA_LISTEN".into(), format!("127.0.0.1:{port}")),
+            ("TESSERA_PUBLIC_URL".into(), base.clone()),
+            ("TESSERA_LOG_FORMAT".into(), "json".into()),
+        ];
+        if let Some(url) = &database.url {
+            env.push(("DATABASE_URL".into(), url.clone()));
+        }
+        if let Some(url) = Backends::from_env().redis {
+            env.push(("REDIS_URL".into(), url));
+            let namespace = format!("tessera-e2e-{}:", uuid::Uuid::new_v4().simple());
+            env.push(("TESSERA_REDIS_NAMESPACE".into(), namespace));
+        }
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let child = command(&env)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut server = Self {
+            base,
+            env,
+            child,
+            _database: database,
+            _data_dir: data_dir,
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("tessera serve exited early with {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tessera serve did not become healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A `tessera` command with this server's configuration (for CLI calls).
+    pub fn command(&self) -> Command {
+        command(&self.env)
+    }
+
+    /// An in-process broker on the server's database and master key.
+    pub async fn broker(&self) -> Broker {
+        let config =
+            Config::from_sources(Sources::gather(None, self.env.clone()).unwrap()).unwrap();
+        tessera::server::prepare(&config).await.unwrap()
+    }
+
+    /// The configuration the server runs with.
+    pub fn config(&self) -> Config {
+        Config::from_sources(Sources::gather(None, self.env.clone()).unwrap()).unwrap()
+    }
+
+    /// The process id (to send signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(env: &[(String, String)]) -> Command {
+    let mut command = Command::new(tessera_bin());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+/// Runs a Node.js script of the end-to-end suite (`tests/e2e/`), with `env`, and returns its
+/// standard output. Fails the test with the script's output when it fails.
+pub fn run_node(script: &str, env: &[(&str, String)]) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "tests/e2e/node_modules is missing: scripts/test installs the end-to-end peers (npm ci)"
+    );
+    let output = Command::new("node")
+        .arg(script)
+        .current_dir(&dir)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("node is missing: scripts/test installs Node.js");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
