@@ -382,3 +382,28 @@ async fn native_apps_redirect_to_any_loopback_port() {
     let body = expect_status(body, 200).await;
     assert!(body["id_token"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_code_redeemed_by_many_requests_at_once_issues_tokens_once() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    for _ in 0..3 {
+        let (code, verifier, _) = code_for(&app, &user, &id, "openid offline_access").await;
+        let racers = (0..16).map(|_| exchange(&app, (&id, &secret), &code, &verifier));
+        let statuses: Vec<u16> = futures::future::join_all(racers)
+            .await
+            .into_iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 400),
+            "{statuses:?}"
+        );
+    }
+}
