@@ -20,6 +20,7 @@ pub mod scim_group;
 pub mod scim_group_member;
 pub mod scim_token;
 pub mod session;
+pub mod session_client;
 pub mod setup_link;
 pub mod signing_key;
 pub mod totp_secret;
@@ -53,6 +54,7 @@ pub mod prelude {
     pub use super::scim_group_member::Entity as ScimGroupMember;
     pub use super::scim_token::Entity as ScimToken;
     pub use super::session::Entity as Session;
+    pub use super::session_client::Entity as SessionClient;
     pub use super::setup_link::Entity as SetupLink;
     pub use super::signing_key::Entity as SigningKey;
     pub use super::totp_secret::Entity as TotpSecret;

@@ -5,6 +5,21 @@
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 
 const ERROR_HTML: &str = include_str!("../assets/error.html");
+const SIGN_OUT_HTML: &str = include_str!("../assets/sign_out.html");
+
+/// The page shown after signing out.
+pub const SIGNED_OUT_HTML: &str = include_str!("../assets/signed_out.html");
+
+/// The page that asks a user to confirm signing out; the form posts `confirmation` back.
+pub fn sign_out_page(confirmation: &str, app_name: Option<&str>) -> String {
+    let question = match app_name {
+        Some(app) => format!("{app} asks to sign you out of Tessera."),
+        None => "Do you want to sign out of Tessera?".to_owned(),
+    };
+    SIGN_OUT_HTML
+        .replace("{{question}}", &escape(&question))
+        .replace("{{confirmation}}", &escape(confirmation))
+}
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -68,6 +83,12 @@ mod tests {
         assert!(!page.contains("<script>"));
         assert!(page.contains("x&quot;y"));
         assert!(!page.contains("{{"));
+    }
+
+    #[test]
+    fn sign_out_page_escapes_the_app_name() {
+        let page = sign_out_page("tok", Some("<b>Evil</b>"));
+        assert!(page.contains("&lt;b&gt;Evil&lt;/b&gt;") && page.contains("value=\"tok\""));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod m20261122_000007_add_clients_require_pkce;
 mod m20261122_000008_index_foreign_keys;
 mod m20261122_000009_unique_next_signing_key;
 mod m20261122_000010_add_refresh_token_auth_context;
+mod m20261122_000011_create_session_clients;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_index_foreign_keys::Migration),
             Box::new(m20261122_000009_unique_next_signing_key::Migration),
             Box::new(m20261122_000010_add_refresh_token_auth_context::Migration),
+            Box::new(m20261122_000011_create_session_clients::Migration),
         ]
     }
 }

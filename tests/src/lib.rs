@@ -8,6 +8,7 @@
 
 pub mod dns;
 pub mod real;
+pub mod receiver;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 mod authorize;
 mod form;
+mod logout;
 mod userinfo;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
@@ -23,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(authorize::authorize_get)
         .service(authorize::authorize_post)
         .service(authorize::resume)
+        .service(logout::end_session_get)
+        .service(logout::end_session_post)
         .service(userinfo::userinfo_get)
         .service(userinfo::userinfo_post)
         .service(jwks)

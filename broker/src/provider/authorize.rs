@@ -453,6 +453,7 @@ impl Broker {
         self.store()
             .put_json(&code_key(&code), &grant, self.provider().code_ttl)
             .await?;
+        self.remember_session_client(session.id, client.id).await?;
         Ok(AuthorizeOutcome::Code {
             redirect_uri: request.redirect_uri,
             code,
@@ -498,6 +499,28 @@ impl Broker {
             }
             None => self.only_organization(session.user_id).await,
         }
+    }
+
+    /// Records that `client` got a code from `session` (for back-channel logout).
+    async fn remember_session_client(
+        &self,
+        session: entities::SessionId,
+        client: ClientId,
+    ) -> Result<()> {
+        use entities::session_client;
+        use sea_orm::ActiveValue::Set;
+        session_client::Entity::insert(session_client::ActiveModel {
+            session_id: Set(session),
+            client_id: Set(client),
+            created_at: Set(self.now()),
+        })
+        .on_conflict_do_nothing_on([
+            session_client::Column::SessionId,
+            session_client::Column::ClientId,
+        ])
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
     }
 
     /// Takes a code once: the grant it stands for, or `None` when unknown, used or expired.

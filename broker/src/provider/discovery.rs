@@ -16,6 +16,8 @@ pub mod path {
     pub const AUTHORIZE_RESUME: &str = "/oauth2/authorize/resume";
     /// Token endpoint.
     pub const TOKEN: &str = "/oauth2/token";
+    /// RP-initiated logout.
+    pub const END_SESSION: &str = "/oauth2/end_session";
     /// UserInfo endpoint.
     pub const USERINFO: &str = "/oauth2/userinfo";
     /// Token introspection (RFC 7662).
@@ -49,6 +51,9 @@ pub fn metadata(settings: &ProviderSettings) -> Value {
         "authorization_endpoint": settings.url(path::AUTHORIZE),
         "token_endpoint": settings.url(path::TOKEN),
         "userinfo_endpoint": settings.url(path::USERINFO),
+        "end_session_endpoint": settings.url(path::END_SESSION),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "jwks_uri": settings.url(path::JWKS),
         "introspection_endpoint": settings.url(path::INTROSPECT),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -164,6 +164,34 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// Like [`Broker::verify_jwt`] but accepting expired tokens: for hints such as
+    /// `id_token_hint`, which identify a past sign-in rather than grant anything.
+    pub(crate) async fn verify_jwt_allow_expired<T: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<T> {
+        let header = jsonwebtoken::decode_header(token).map_err(invalid_token)?;
+        let kid = header.kid.ok_or_else(|| invalid_token("no kid"))?;
+        let keys = self.keys().await?;
+        let (alg, key) = keys
+            .verifiers
+            .get(&kid)
+            .ok_or_else(|| invalid_token(format!("unknown kid {kid}")))?;
+        if header.alg != *alg {
+            return Err(invalid_token("algorithm mismatch"));
+        }
+        let mut validation = Validation::new(*alg);
+        validation.set_issuer(&[&self.provider().issuer]);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["iss", "sub", "aud"]);
+        jsonwebtoken::decode::<T>(token, key, &validation)
+            .map(|data| data.claims)
+            .map_err(invalid_token)
+    }
+}
+
 impl KeyRing {
     fn current(&self) -> Option<Arc<LoadedKeys>> {
         self.loaded.read().ok().and_then(|slot| slot.clone())

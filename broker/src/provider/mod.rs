@@ -10,6 +10,7 @@ pub mod introspect;
 pub mod jws;
 pub mod keyring;
 pub mod keys;
+pub mod logout;
 pub mod redirect;
 mod revocation;
 pub mod scope;

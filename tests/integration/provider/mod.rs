@@ -7,6 +7,7 @@ mod discovery;
 mod flow;
 mod introspection;
 mod keys;
+mod logout;
 mod organizations;
 mod refresh;
 mod sign_in;
