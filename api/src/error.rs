@@ -143,7 +143,10 @@ pub fn oauth_error_code(error: &Error) -> &'static str {
         | C::RequestNotSupported
         | C::RequestUriNotSupported
         | C::AccessDenied
-        | C::LoginRequired => error.code().as_str(),
+        | C::LoginRequired
+        | C::AuthorizationPending
+        | C::SlowDown
+        | C::ExpiredToken => error.code().as_str(),
         _ => match error.kind() {
             ErrorKind::Unauthenticated => "invalid_client",
             ErrorKind::Forbidden => "access_denied",

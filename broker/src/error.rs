@@ -114,6 +114,10 @@ error_codes! {
     UnsupportedGrantType = "unsupported_grant_type", InvalidInput, "OAuth: the grant type is not supported.";
     InvalidScope = "invalid_scope", InvalidInput, "OAuth: a requested scope is unknown or not allowed for this app.";
     InvalidTarget = "invalid_target", InvalidInput, "OAuth: a resource indicator is not an absolute URI (RFC 8707).";
+    AuthorizationPending = "authorization_pending", InvalidInput, "OAuth device grant: the user has not approved yet; poll again.";
+    SlowDown = "slow_down", InvalidInput, "OAuth device grant: polling too fast; add five seconds to the interval.";
+    ExpiredToken = "expired_token", InvalidInput, "OAuth device grant: the device code expired; start again.";
+    DeviceCodeInvalid = "device_code_invalid", InvalidInput, "Device page: the code typed is unknown, used or expired.";
     InvalidToken = "invalid_token", Unauthenticated, "OAuth: the bearer token is invalid, expired or revoked.";
     InsufficientScope = "insufficient_scope", Forbidden, "OAuth: the bearer token lacks the scope this endpoint needs (RFC 6750).";
     UnsupportedResponseType = "unsupported_response_type", InvalidInput, "OAuth: only response_type=code is supported.";

@@ -10,6 +10,45 @@ const SIGN_OUT_HTML: &str = include_str!("../assets/sign_out.html");
 /// The page shown after signing out.
 pub const SIGNED_OUT_HTML: &str = include_str!("../assets/signed_out.html");
 
+const DEVICE_HTML: &str = include_str!("../assets/device.html");
+const DEVICE_CONFIRM_HTML: &str = include_str!("../assets/device_confirm.html");
+const DEVICE_DONE_HTML: &str = include_str!("../assets/device_done.html");
+
+/// The page where a user types a device's code, with an optional error message.
+pub fn device_page(error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    DEVICE_HTML.replace("{{error}}", &error)
+}
+
+/// The page asking whether to let the device sign in.
+pub fn device_confirm_page(app: &str, user_code: &str, scope: &str, confirmation: &str) -> String {
+    DEVICE_CONFIRM_HTML
+        .replace("{{app}}", &escape(app))
+        .replace("{{user_code}}", &escape(user_code))
+        .replace("{{scope}}", &escape(scope))
+        .replace("{{confirmation}}", &escape(confirmation))
+}
+
+/// The page after the user answered.
+pub fn device_done_page(approved: bool) -> String {
+    let (title, message) = if approved {
+        (
+            "Device connected",
+            "You can return to your device; it signs in within a few seconds.",
+        )
+    } else {
+        (
+            "Request denied",
+            "The device was not allowed to sign in. You can close this window.",
+        )
+    };
+    DEVICE_DONE_HTML
+        .replace("{{title}}", title)
+        .replace("{{message}}", message)
+}
+
 /// The page that asks a user to confirm signing out; the form posts `confirmation` back.
 pub fn sign_out_page(confirmation: &str, app_name: Option<&str>) -> String {
     let question = match app_name {

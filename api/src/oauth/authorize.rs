@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use broker::provider::authorize::{AuthorizeOutcome, AuthorizeParams};
+use broker::provider::discovery::path;
 use serde::Deserialize;
 
 use super::OAuthForm;
@@ -46,6 +47,21 @@ fn with_query(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> Result<Stri
                 query.append_pair(name, value);
             }
         }
+    }
+    Ok(url.to_string())
+}
+
+/// The sign-in page, told where to send the browser back (a path on Tessera itself).
+pub fn sign_in_url(
+    issuer: &str,
+    return_to: &str,
+    login_hint: Option<&str>,
+) -> Result<String, HtmlError> {
+    let mut url = url::Url::parse(&format!("{issuer}{}", path::SIGN_IN))
+        .map_err(|e| HtmlError(broker::Error::internal(e)))?;
+    url.query_pairs_mut().append_pair("return_to", return_to);
+    if let Some(hint) = login_hint {
+        url.query_pairs_mut().append_pair("login_hint", hint);
     }
     Ok(url.to_string())
 }
@@ -101,14 +117,8 @@ fn respond(
             transaction,
             login_hint,
         } => {
-            let mut url = url::Url::parse(&format!("{issuer}/login"))
-                .map_err(|e| HtmlError(broker::Error::internal(e)))?;
-            url.query_pairs_mut()
-                .append_pair("transaction", &transaction);
-            if let Some(hint) = login_hint {
-                url.query_pairs_mut().append_pair("login_hint", &hint);
-            }
-            url.to_string()
+            let return_to = format!("{}?transaction={transaction}", path::AUTHORIZE_RESUME);
+            sign_in_url(issuer, &return_to, login_hint.as_deref())?
         }
     };
     Ok(redirect(location, after_post))

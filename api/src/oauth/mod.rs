@@ -2,6 +2,7 @@
 //! discovery document describes them), so they are not part of the admin API's OpenAPI file.
 
 mod authorize;
+mod device;
 mod form;
 mod logout;
 mod userinfo;
@@ -24,6 +25,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(authorize::authorize_get)
         .service(authorize::authorize_post)
         .service(authorize::resume)
+        .service(device::device_authorization)
+        .service(device::device_page)
+        .service(device::device_answer)
         .service(logout::end_session_get)
         .service(logout::end_session_post)
         .service(userinfo::userinfo_get)
@@ -93,6 +97,7 @@ async fn token(
         redirect_uri: get("redirect_uri"),
         code_verifier: get("code_verifier"),
         refresh_token: get("refresh_token"),
+        device_code: get("device_code"),
     };
     let response = state.broker.token(&client, request).await?;
     Ok(HttpResponse::Ok()

@@ -430,7 +430,7 @@ impl Broker {
                 login_hint,
             });
         };
-        let org = match self.grant_org(client, &request, &session).await {
+        let org = match self.grant_org(client, request.organization, &session).await {
             Ok(org) => org,
             Err(error) => return Ok(self.denied(request, error)),
         };
@@ -472,13 +472,13 @@ impl Broker {
     /// The organization the tokens will carry: the one the app is restricted to or asked for,
     /// else the one the user signed in through, else the user's only organization. The user
     /// must be an active member of it.
-    async fn grant_org(
+    pub(crate) async fn grant_org(
         &self,
         client: &Client,
-        request: &AuthorizationRequest,
+        asked: Option<OrgId>,
         session: &Session,
     ) -> Result<Option<OrgId>> {
-        if let (Some(restricted), Some(asked)) = (client.org_id, request.organization)
+        if let (Some(restricted), Some(asked)) = (client.org_id, asked)
             && restricted != asked
         {
             return Err(Error::new(
@@ -486,7 +486,7 @@ impl Broker {
                 "this app belongs to another organization",
             ));
         }
-        let wanted = client.org_id.or(request.organization).or(session.org_id);
+        let wanted = client.org_id.or(asked).or(session.org_id);
         match wanted {
             Some(org) => {
                 if self.active_roles(org, session.user_id).await?.is_none() {
@@ -502,7 +502,7 @@ impl Broker {
     }
 
     /// Records that `client` got a code from `session` (for back-channel logout).
-    async fn remember_session_client(
+    pub(crate) async fn remember_session_client(
         &self,
         session: entities::SessionId,
         client: ClientId,

@@ -10,12 +10,17 @@ use super::scope::OIDC_SCOPES;
 
 /// Paths of the provider's endpoints, under the issuer.
 pub mod path {
+    /// The sign-in page (the local-login issue serves it); it returns the browser to the
+    /// same-origin path in its `return_to` parameter once a session exists.
+    pub const SIGN_IN: &str = "/login";
     /// Authorization endpoint.
     pub const AUTHORIZE: &str = "/oauth2/authorize";
     /// Where the sign-in pages send the browser once a session exists.
     pub const AUTHORIZE_RESUME: &str = "/oauth2/authorize/resume";
     /// Token endpoint.
     pub const TOKEN: &str = "/oauth2/token";
+    /// Device authorization (RFC 8628).
+    pub const DEVICE_AUTHORIZATION: &str = "/oauth2/device_authorization";
     /// RP-initiated logout.
     pub const END_SESSION: &str = "/oauth2/end_session";
     /// UserInfo endpoint.
@@ -42,6 +47,7 @@ pub fn metadata(settings: &ProviderSettings) -> Value {
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
+        GrantType::DeviceCode,
     ]
     .iter()
     .map(|g| g.as_str())
@@ -52,6 +58,7 @@ pub fn metadata(settings: &ProviderSettings) -> Value {
         "token_endpoint": settings.url(path::TOKEN),
         "userinfo_endpoint": settings.url(path::USERINFO),
         "end_session_endpoint": settings.url(path::END_SESSION),
+        "device_authorization_endpoint": settings.url(path::DEVICE_AUTHORIZATION),
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "jwks_uri": settings.url(path::JWKS),

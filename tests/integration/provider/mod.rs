@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_credentials;
 mod clients;
+mod device;
 mod discovery;
 mod flow;
 mod introspection;

@@ -6,11 +6,13 @@ use tessera_tests::{TestApp, location_params, pkce_pair};
 
 use super::flow::{REDIRECT, authorize, standard, web_app};
 
-async fn resume(app: &TestApp, transaction: &str, cookie: Option<&str>) -> reqwest::Response {
-    let mut request = app
-        .browser()
-        .get(app.url("/oauth2/authorize/resume"))
-        .query(&[("transaction", transaction)]);
+/// What the sign-in page does once the user is in: send the browser to `return_to`.
+async fn resume(app: &TestApp, return_to: &str, cookie: Option<&str>) -> reqwest::Response {
+    assert!(
+        return_to.starts_with('/'),
+        "return_to must be a path on Tessera: {return_to}"
+    );
+    let mut request = app.browser().get(app.url(return_to));
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
@@ -29,7 +31,7 @@ async fn without_a_session_the_user_is_sent_to_sign_in_and_comes_back_with_a_cod
     let (url, query) = location_params(&response);
     assert_eq!(url.path(), "/login");
     assert_eq!(query["login_hint"], "ada@example.com");
-    let transaction = query["transaction"].clone();
+    let transaction = query["return_to"].clone();
 
     // The sign-in pages create a session (here: the test kit), then send the browser back.
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
@@ -86,12 +88,11 @@ async fn prompt_login_and_max_age_demand_a_fresh_sign_in() {
         "prompt=login ignores the existing session"
     );
     // Resuming with the old session is not enough; a sign-in after the request is.
-    let stale = resume(&app, &query["transaction"], Some(&old.cookie)).await;
+    let stale = resume(&app, &query["return_to"], Some(&old.cookie)).await;
     let (url, retry) = location_params(&stale);
     assert_eq!(url.path(), "/login");
     let fresh = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (_, done) =
-        location_params(&resume(&app, &retry["transaction"], Some(&fresh.cookie)).await);
+    let (_, done) = location_params(&resume(&app, &retry["return_to"], Some(&fresh.cookie)).await);
     assert!(done.contains_key("code"));
 
     let mut max_age = standard(&id, &challenge, "openid");

@@ -2,6 +2,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod refresh;
 
 use entities::client::ClientType;
@@ -72,6 +73,8 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     /// `refresh_token` (refresh grant).
     pub refresh_token: Option<String>,
+    /// `device_code` (device grant).
+    pub device_code: Option<String>,
 }
 
 /// The generic failure for a client that cannot be authenticated: the same answer whether the
@@ -131,10 +134,7 @@ impl Broker {
             GrantType::ClientCredentials => self.client_credentials(client, &request).await,
             GrantType::AuthorizationCode => self.authorization_code(client, &request).await,
             GrantType::RefreshToken => self.refresh(client, &request).await,
-            other => Err(Error::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type '{}' is not supported yet", other.as_str()),
-            )),
+            GrantType::DeviceCode => self.device_code(client, &request).await,
         }
     }
 }
