@@ -262,7 +262,13 @@ async fn create_key(
     let expires_at =
         expires_in_days.map(|days| broker.now() + chrono::Duration::days(i64::from(days)));
     let created = broker
-        .create_instance_api_key(&Actor::cli(), NewApiKey { name, expires_at })
+        .create_instance_api_key(
+            &Actor::cli(),
+            NewApiKey {
+                expires_at,
+                ..NewApiKey::admin(name)
+            },
+        )
         .await?;
     eprintln!(
         "created instance-admin API key {} ({}); it is shown only once:",

@@ -1,5 +1,7 @@
-//! API keys for Tessera's admin API: created by the CLI (instance keys) or by an admin for one
-//! organization, shown once, stored as a hash, revocable, optionally expiring.
+//! API keys: created by the CLI (instance keys) or by an admin for one organization or one of
+//! its members; shown once, stored as a hash, revocable, optionally expiring, with scopes. Keys
+//! with the `admin` scope work on Tessera's admin API; any key can be checked by an app's
+//! backend at the verification endpoint (scripts calling the app's API with a key).
 
 use chrono::{DateTime, Duration, Utc};
 use entities::ApiKeyId;
@@ -28,6 +30,9 @@ const DISPLAY_PREFIX_LEN: usize = 6;
 /// How stale `last_used_at` may get before a request refreshes it (saves a write per call).
 const LAST_USED_GRANULARITY: Duration = Duration::seconds(60);
 
+/// The scope that opens Tessera's admin API.
+pub const ADMIN_SCOPE: &str = "admin";
+
 /// What is needed to create a key.
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
@@ -35,6 +40,27 @@ pub struct NewApiKey {
     pub name: String,
     /// When the key stops working; never when `None`.
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the key may do; `["admin"]` when empty.
+    pub scopes: Vec<String>,
+    /// The member the key acts for (organization keys only); the organization when `None`.
+    pub user: Option<entities::UserId>,
+}
+
+impl NewApiKey {
+    /// An admin key with a name and no expiry.
+    pub fn admin(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            expires_at: None,
+            scopes: Vec::new(),
+            user: None,
+        }
+    }
+}
+
+/// The scopes a key carries.
+pub fn scopes_of(key: &ApiKey) -> Vec<String> {
+    serde_json::from_value(key.scopes.clone()).unwrap_or_default()
 }
 
 /// A key just created: the stored record and the secret, which is never shown again.
@@ -58,6 +84,71 @@ fn invalid_credentials() -> Error {
 }
 
 impl Broker {
+    /// Notes that a key was used (to the minute: most uses cost no write).
+    async fn record_key_use(&self, key: &ApiKey) {
+        let now = self.now();
+        if key
+            .last_used_at
+            .is_some_and(|at| now - at <= LAST_USED_GRANULARITY)
+        {
+            return;
+        }
+        let update = api_key::Entity::update_many()
+            .col_expr(
+                api_key::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(api_key::Column::Id.eq(key.id))
+            .exec(self.db())
+            .await;
+        if let Err(e) = update {
+            tracing::warn!(error = %e, "could not record API key use");
+        }
+    }
+
+    /// Checks a key for an app's backend (the verification endpoint): `active` with its owner,
+    /// scopes and expiry when live; `active: false` when unknown, revoked, expired, or outside
+    /// the organization the asking app is restricted to. Inactive answers count against the
+    /// app's limit, so a leaked app credential cannot be used to guess keys.
+    pub async fn verify_api_key(
+        &self,
+        caller: &crate::provider::client::Client,
+        presented: &str,
+    ) -> Result<serde_json::Value> {
+        let now = self.now();
+        let found = if presented.starts_with(KEY_PREFIX) {
+            api_key::Entity::find()
+                .filter(api_key::Column::KeyHash.eq(hash_secret(presented)))
+                .one(self.db())
+                .await?
+        } else {
+            None
+        };
+        let visible = found.filter(|k| {
+            k.revoked_at.is_none()
+                && k.expires_at.is_none_or(|at| at > now)
+                && caller.org_id.is_none_or(|own| k.org_id == Some(own))
+        });
+        let Some(key) = visible else {
+            self.count_against(
+                crate::rate_limit::API_KEY_CHECKS_PER_CLIENT,
+                &caller.id.to_string(),
+            )
+            .await?;
+            return Ok(json!({ "active": false }));
+        };
+        self.record_key_use(&key).await;
+        Ok(json!({
+            "active": true,
+            "key_id": key.id.to_string(),
+            "name": key.name,
+            "scopes": scopes_of(&key),
+            "organization_id": key.org_id.map(|o| o.to_string()),
+            "user_id": key.user_id.map(|u| u.to_string()),
+            "expires_at": key.expires_at,
+        }))
+    }
+
     /// Creates an instance-admin key (full authority over every organization).
     pub async fn create_instance_api_key(
         &self,
@@ -65,6 +156,13 @@ impl Broker {
         new: NewApiKey,
     ) -> Result<CreatedApiKey> {
         require_instance_admin(actor)?;
+        if new.user.is_some() {
+            return Err(Error::invalid(
+                ErrorCode::InvalidField,
+                "user_id",
+                "instance keys cannot act for a user",
+            ));
+        }
         self.insert_api_key(actor, None, new).await
     }
 
@@ -84,6 +182,32 @@ impl Broker {
         new: NewApiKey,
     ) -> Result<CreatedApiKey> {
         let name = validate::name("name", &new.name)?;
+        let scopes = if new.scopes.is_empty() {
+            vec![ADMIN_SCOPE.to_owned()]
+        } else {
+            crate::provider::scope::Scopes::from_list(
+                new.scopes.iter().map(String::as_str),
+                ErrorCode::InvalidScopeName,
+                "scopes",
+            )?
+            .to_vec()
+        };
+        if new.user.is_some() && scopes.iter().any(|s| s == ADMIN_SCOPE) {
+            return Err(Error::invalid(
+                ErrorCode::InvalidScopeName,
+                "scopes",
+                "a key acting for a user cannot carry the admin scope",
+            ));
+        }
+        if let (Some(user), Some(access)) = (new.user, org)
+            && self.active_roles(access.org_id(), user).await?.is_none()
+        {
+            return Err(Error::invalid(
+                ErrorCode::UserNotFound,
+                "user_id",
+                format!("user '{user}' is not a member of this organization"),
+            ));
+        }
         let now = self.now();
         if new.expires_at.is_some_and(|at| at <= now) {
             return Err(Error::invalid(
@@ -104,14 +228,14 @@ impl Broker {
             name: Set(name),
             prefix: Set(display),
             key_hash: Set(hash_secret(&secret)),
-            owner_kind: Set(if org_id.is_some() {
-                ApiKeyOwner::Org
-            } else {
-                ApiKeyOwner::Instance
+            owner_kind: Set(match (org_id, new.user) {
+                (_, Some(_)) => ApiKeyOwner::User,
+                (Some(_), None) => ApiKeyOwner::Org,
+                (None, None) => ApiKeyOwner::Instance,
             }),
             org_id: Set(org_id),
-            user_id: Set(None),
-            scopes: Set(json!(["admin"])),
+            user_id: Set(new.user),
+            scopes: Set(json!(scopes)),
             expires_at: Set(new.expires_at),
             last_used_at: Set(None),
             created_at: Set(now),
@@ -127,7 +251,7 @@ impl Broker {
                 org: org_id,
                 action: AuditAction::ApiKeyCreated,
                 target: Target::new("api_key", api_key.id),
-                data: json!({ "name": api_key.name, "prefix": api_key.prefix }),
+                data: json!({ "name": api_key.name, "prefix": api_key.prefix, "scopes": api_key.scopes }),
             },
         )
         .await?;
@@ -213,9 +337,16 @@ impl Broker {
         };
         let scope = match (key.owner_kind, key.org_id) {
             (ApiKeyOwner::Instance, _) => Scope::Instance,
-            (ApiKeyOwner::Org, Some(org)) => Scope::Org(org),
-            // User keys authenticate on user-facing APIs, not the admin API.
-            _ => return Err(invalid_credentials()),
+            (ApiKeyOwner::Org, Some(org)) if scopes_of(&key).iter().any(|s| s == ADMIN_SCOPE) => {
+                Scope::Org(org)
+            }
+            // Keys for apps' APIs (and user keys) are not admin keys.
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::InsufficientKeyScope,
+                    "this API key does not carry the admin scope",
+                ));
+            }
         };
         if key
             .last_used_at

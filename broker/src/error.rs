@@ -91,6 +91,7 @@ error_codes! {
     MissingCredentials = "missing_credentials", Unauthenticated, "No API key was sent (Authorization: Bearer or X-API-Key).";
     InvalidCredentials = "invalid_credentials", Unauthenticated, "The API key is unknown, revoked or expired.";
     InstanceAdminRequired = "instance_admin_required", Forbidden, "Only an instance-admin key may do this.";
+    InsufficientKeyScope = "insufficient_key_scope", Forbidden, "The API key is valid but does not carry the admin scope.";
     EmailDomainNotVerified = "email_domain_not_verified", Forbidden, "An organization-scoped key may add members only with emails in the organization's verified domains.";
     OrganizationNotFound = "organization_not_found", NotFound, "No organization with this id or slug is visible to the caller.";
     DomainNotFound = "domain_not_found", NotFound, "The organization has no such domain.";

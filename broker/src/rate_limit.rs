@@ -52,3 +52,10 @@ pub const CLIENT_AUTH_FAILURES_PER_IP: Limit = Limit {
     max: 20,
     window: Duration::from_secs(60),
 };
+
+/// API-key checks that find no live key, per asking app per minute.
+pub const API_KEY_CHECKS_PER_CLIENT: Limit = Limit {
+    name: "api_key_checks",
+    max: 100,
+    window: Duration::from_secs(60),
+};

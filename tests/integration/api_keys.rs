@@ -274,3 +274,194 @@ async fn keys_stop_working_when_they_expire() {
         .unwrap();
     expect_error(after, 401, "invalid_credentials", None).await;
 }
+
+mod app_keys {
+    //! Keys for an organization's apps: scopes, member keys, and the verification endpoint an
+    //! app's backend calls.
+
+    use reqwest::Method;
+    use serde_json::{Value, json};
+    use tessera_tests::{TestApp, create_client, expect_error, expect_status, post_form};
+
+    async fn key(app: &TestApp, org: &str, body: Value) -> Value {
+        let response = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/organizations/{org}/api-keys"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_status(response, 201).await
+    }
+
+    async fn backend(app: &TestApp, org: Option<&str>) -> (String, String) {
+        let mut body = json!({ "name": "api backend", "type": "confidential", "grant_types": ["client_credentials"] });
+        if let Some(org) = org {
+            body["organization"] = json!(org);
+        }
+        let created = create_client(app, body).await;
+        (
+            created["client_id"].as_str().unwrap().to_owned(),
+            created["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    async fn verify(app: &TestApp, creds: (&str, &str), key: &str) -> Value {
+        expect_status(
+            post_form(app, "/oauth2/api_keys/verify", Some(creds), &[("key", key)]).await,
+            200,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_app_backend_verifies_a_members_key() {
+        let app = TestApp::spawn().await;
+        let org = app.create_org("acme").await;
+        let member = app
+            .admin(Method::POST, "/api/v1/organizations/acme/memberships")
+            .json(&json!({ "email": "ada@acme.example" }))
+            .send()
+            .await
+            .unwrap();
+        let member = expect_status(member, 201).await;
+        let created = key(
+            &app,
+            "acme",
+            json!({
+                "name": "ada's script", "scopes": ["invoices:read"], "user_id": member["user_id"],
+            }),
+        )
+        .await;
+        assert_eq!(created["scopes"], json!(["invoices:read"]));
+        assert_eq!(created["user_id"], member["user_id"]);
+        let secret = created["key"].as_str().unwrap();
+
+        let (id, client_secret) = backend(&app, Some("acme")).await;
+        let answer = verify(&app, (&id, &client_secret), secret).await;
+        assert_eq!(answer["active"], true);
+        assert_eq!(answer["scopes"], json!(["invoices:read"]));
+        assert_eq!(answer["organization_id"], org["id"]);
+        assert_eq!(answer["user_id"], member["user_id"]);
+        assert_eq!(answer["name"], "ada's script");
+
+        // Not an admin key: Tessera's own admin API refuses it.
+        let refused = app
+            .with_key(secret, Method::GET, "/api/v1/organizations/acme")
+            .send()
+            .await
+            .unwrap();
+        expect_error(refused, 403, "insufficient_key_scope", None).await;
+
+        let key_id = created["id"].as_str().unwrap();
+        let revoked = app
+            .admin(
+                Method::DELETE,
+                &format!("/api/v1/organizations/acme/api-keys/{key_id}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        expect_status(revoked, 200).await;
+        assert_eq!(
+            verify(&app, (&id, &client_secret), secret).await,
+            json!({ "active": false })
+        );
+    }
+
+    #[tokio::test]
+    async fn another_orgs_app_learns_nothing_about_a_key() {
+        let app = TestApp::spawn().await;
+        app.create_org("acme").await;
+        app.create_org("globex").await;
+        let created = key(
+            &app,
+            "acme",
+            json!({ "name": "acme ci", "scopes": ["deploy"] }),
+        )
+        .await;
+        let (id, secret) = backend(&app, Some("globex")).await;
+        assert_eq!(
+            verify(&app, (&id, &secret), created["key"].as_str().unwrap()).await,
+            json!({ "active": false })
+        );
+        let (any_id, any_secret) = backend(&app, None).await;
+        assert_eq!(
+            verify(
+                &app,
+                (&any_id, &any_secret),
+                created["key"].as_str().unwrap()
+            )
+            .await["active"],
+            true
+        );
+        assert_eq!(
+            verify(&app, (&any_id, &any_secret), "tsk_nope").await,
+            json!({ "active": false })
+        );
+    }
+
+    #[tokio::test]
+    async fn key_rules_name_the_field() {
+        let app = TestApp::spawn().await;
+        app.create_org("acme").await;
+        let stranger = uuid::Uuid::new_v4();
+        for (body, status, code, field) in [
+            (
+                json!({ "name": "x", "scopes": ["bad scope"] }),
+                400,
+                "invalid_scope_name",
+                "scopes",
+            ),
+            (
+                json!({ "name": "x", "user_id": stranger, "scopes": ["read"] }),
+                404,
+                "user_not_found",
+                "user_id",
+            ),
+        ] {
+            let response = app
+                .admin(Method::POST, "/api/v1/organizations/acme/api-keys")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            expect_error(response, status, code, Some(field)).await;
+        }
+        let member = app
+            .admin(Method::POST, "/api/v1/organizations/acme/memberships")
+            .json(&json!({ "email": "bob@acme.example" }))
+            .send()
+            .await
+            .unwrap();
+        let member = expect_status(member, 201).await;
+        let response = app
+            .admin(Method::POST, "/api/v1/organizations/acme/api-keys")
+            .json(&json!({ "name": "x", "user_id": member["user_id"], "scopes": ["admin"] }))
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, 400, "invalid_scope_name", Some("scopes")).await;
+    }
+
+    #[tokio::test]
+    async fn guessing_keys_through_the_verifier_is_rate_limited() {
+        let app = TestApp::spawn().await;
+        let (id, secret) = backend(&app, None).await;
+        let mut last = 200;
+        for i in 0..101 {
+            last = post_form(
+                &app,
+                "/oauth2/api_keys/verify",
+                Some((&id, &secret)),
+                &[("key", &format!("tsk_guess{i}"))],
+            )
+            .await
+            .status()
+            .as_u16();
+        }
+        assert_eq!(last, 429);
+    }
+}

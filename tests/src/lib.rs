@@ -309,13 +309,7 @@ impl Drop for TestApp {
 /// Creates an instance-admin key the way `tessera admin create-key` does.
 pub async fn create_admin_key(broker: &Broker, name: &str) -> String {
     let created = broker
-        .create_instance_api_key(
-            &Actor::cli(),
-            NewApiKey {
-                name: name.into(),
-                expires_at: None,
-            },
-        )
+        .create_instance_api_key(&Actor::cli(), NewApiKey::admin(name))
         .await
         .unwrap();
     created.secret.expose_secret().to_owned()

@@ -35,7 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(jwks)
         .service(token)
         .service(introspect)
-        .service(revoke);
+        .service(revoke)
+        .service(verify_api_key);
 }
 
 /// Public, cacheable metadata that browsers may fetch from any origin.
@@ -140,4 +141,24 @@ async fn revoke(
         .await?;
     state.broker.revoke(&client, form.require("token")?).await?;
     Ok(HttpResponse::Ok().finish())
+}
+
+/// API-key verification for an app's backend: is this key live, whose is it, what may it do.
+#[post("/oauth2/api_keys/verify")]
+async fn verify_api_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let auth = client_auth(&req, &form)?;
+    let ip = client_ip(&req, state.config.trusted_proxy_hops);
+    let client = state
+        .broker
+        .authenticate_client(&auth, ip.as_deref())
+        .await?;
+    let body = state
+        .broker
+        .verify_api_key(&client, form.require("key")?)
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
 }

@@ -1,9 +1,12 @@
-//! `/api/v1/organizations/{org}/api-keys`: keys whose authority is limited to one organization.
-//! (Instance-admin keys are created at the command line: `tessera admin create-key`.)
+//! `/api/v1/organizations/{org}/api-keys`: keys for one organization or one of its members,
+//! with scopes: `admin` for Tessera's admin API, anything else for the org's apps, whose
+//! backends check keys at `/oauth2/api_keys/verify`. (Instance-admin keys are created at the
+//! command line: `tessera admin create-key`.)
 
 use actix_web::{delete, get, post, web};
-use broker::api_key::{ApiKey, NewApiKey};
+use broker::api_key::{ApiKey, NewApiKey, scopes_of};
 use broker::entities::ApiKeyId;
+use broker::entities::UserId;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
@@ -29,6 +32,12 @@ pub struct ApiKeyView {
     pub prefix: String,
     /// The organization the key is limited to.
     pub organization_id: Option<Uuid>,
+    /// The member the key acts for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// What the key may do.
+    #[schema(example = json!(["admin"]))]
+    pub scopes: Vec<String>,
     /// When the key stops working.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
@@ -44,11 +53,14 @@ pub struct ApiKeyView {
 
 impl From<ApiKey> for ApiKeyView {
     fn from(k: ApiKey) -> Self {
+        let scopes = scopes_of(&k);
         Self {
             id: k.id.as_uuid(),
             name: k.name,
             prefix: k.prefix,
             organization_id: k.org_id.map(|o| o.as_uuid()),
+            user_id: k.user_id.map(|u| u.as_uuid()),
+            scopes,
             expires_at: k.expires_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
@@ -87,6 +99,12 @@ pub struct CreateApiKey {
     pub name: String,
     /// When the key stops working (RFC 3339); never when absent.
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the key may do: `admin` (Tessera's admin API, the default) or scopes your apps
+    /// check, such as `invoices:read`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// A member the key acts for (then it cannot carry `admin`).
+    pub user_id: Option<Uuid>,
 }
 
 /// Creates an API key limited to this organization.
@@ -96,7 +114,7 @@ pub struct CreateApiKey {
     request_body = CreateApiKey,
     responses(
         (status = 201, body = CreatedApiKeyView),
-        (status = 400, body = ErrorBody, description = "invalid_name, invalid_expiry"),
+        (status = 400, body = ErrorBody, description = "invalid_name, invalid_expiry, invalid_scope_name"),
         (status = 404, body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -111,6 +129,8 @@ pub async fn create_api_key(
     let new = NewApiKey {
         name: body.name,
         expires_at: body.expires_at,
+        scopes: body.scopes,
+        user: body.user_id.map(UserId),
     };
     let created = state.broker.create_org_api_key(&access, new).await?;
     Ok(Created(CreatedApiKeyView {
