@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use broker::MasterKey;
 use broker::db::Backend;
+use broker::provider::registration::RegistrationPolicy;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -59,6 +60,8 @@ pub struct Config {
     pub key_rotation_days: u64,
     /// Lifetime of authorization codes, in seconds.
     pub authorization_code_ttl_secs: u64,
+    /// Dynamic client registration: off, open (public apps without a token) or token.
+    pub client_registration: broker::provider::registration::RegistrationPolicy,
 }
 
 /// A setting that failed validation, with where it came from and why.
@@ -89,6 +92,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("TESSERA_KEY_ROTATION_DAYS", "key_rotation_days"),
     ("TESSERA_AUTHORIZATION_CODE_TTL", "authorization_code_ttl"),
+    ("TESSERA_CLIENT_REGISTRATION", "client_registration"),
 ];
 
 /// The environment variable that names the optional TOML file.
@@ -342,6 +346,15 @@ impl Config {
             .map(|raw| raw.number(1..=600, "seconds"))
             .transpose()?
             .unwrap_or(60);
+        let client_registration = match sources.take("client_registration") {
+            None => RegistrationPolicy::Off,
+            Some(raw) => match raw.value.as_str() {
+                "off" => RegistrationPolicy::Off,
+                "open" => RegistrationPolicy::Open,
+                "token" => RegistrationPolicy::Token,
+                other => return Err(raw.error(format!("'{other}' is not off, open or token"))),
+            },
+        };
         Ok(Self {
             listen,
             public_url,
@@ -359,6 +372,7 @@ impl Config {
             access_token_ttl_secs,
             key_rotation_days,
             authorization_code_ttl_secs,
+            client_registration,
         })
     }
 
@@ -379,6 +393,7 @@ impl Config {
         settings.access_token_ttl = ttl;
         settings.id_token_ttl = ttl;
         settings.code_ttl = std::time::Duration::from_secs(self.authorization_code_ttl_secs);
+        settings.registration = self.client_registration;
         settings.key_rotation_interval = (self.key_rotation_days > 0)
             .then(|| std::time::Duration::from_secs(self.key_rotation_days * 24 * 3600));
         settings
@@ -501,6 +516,7 @@ mod tests {
             ("TESSERA_TRUSTED_PROXY_HOPS", "yes"),
             ("TESSERA_ACCESS_TOKEN_TTL", "5"),
             ("TESSERA_KEY_ROTATION_DAYS", "-1"),
+            ("TESSERA_CLIENT_REGISTRATION", "yes"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.setting, var, "{err}");

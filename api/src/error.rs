@@ -146,7 +146,10 @@ pub fn oauth_error_code(error: &Error) -> &'static str {
         | C::LoginRequired
         | C::AuthorizationPending
         | C::SlowDown
-        | C::ExpiredToken => error.code().as_str(),
+        | C::ExpiredToken
+        | C::ConsentRequired
+        | C::InvalidClientMetadata
+        | C::InvalidRedirectUri => error.code().as_str(),
         _ => match error.kind() {
             ErrorKind::Unauthenticated => "invalid_client",
             ErrorKind::Forbidden => "access_denied",

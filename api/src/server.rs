@@ -11,6 +11,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
 use broker::crypto::MasterKey;
 use broker::dns::{HickoryTxtResolver, TxtResolver};
+use broker::provider::registration::RegistrationPolicy;
 use broker::store::{EphemeralStore, MemoryStore, RedisStore};
 use broker::{Broker, BrokerParts, Clock, ErrorCode, SystemClock};
 use secrecy::ExposeSecret as _;
@@ -172,6 +173,7 @@ fn app(
         InitError = (),
     >,
 > {
+    let registration = state.config.client_registration != RegistrationPolicy::Off;
     let (routes, _) = documented_routes().split_for_parts();
     routes
         .app_data(web::Data::new(state))
@@ -180,7 +182,7 @@ fn app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
         .service(web::redirect("/docs", "/docs/"))
-        .configure(oauth::routes)
+        .configure(|cfg| oauth::routes(cfg, registration))
         .service(ops::index)
         .service(ops::asset)
         .default_service(web::to(route_not_found))

@@ -126,6 +126,8 @@ error_codes! {
     RequestUriNotSupported = "request_uri_not_supported", InvalidInput, "OIDC: request_uri is not supported.";
     AccessDenied = "access_denied", Forbidden, "OAuth: the user may not use this app (for example, not a member of its organization).";
     LoginRequired = "login_required", InvalidInput, "OIDC: prompt=none, but the user must sign in.";
+    ConsentRequired = "consent_required", InvalidInput, "OIDC: prompt=none, but the user must first allow this third-party app.";
+    InvalidClientMetadata = "invalid_client_metadata", InvalidInput, "Registration (RFC 7591): a client metadata value is invalid.";
     UnknownClient = "unknown_client", NotFound, "Sign-in page: the link names an app Tessera does not know.";
     RedirectUriMismatch = "redirect_uri_mismatch", InvalidInput, "Sign-in page: the app's redirect_uri is missing or not registered for it.";
     SignInExpired = "sign_in_expired", InvalidInput, "Sign-in page: the sign-in transaction expired or was already finished.";

@@ -59,3 +59,10 @@ pub const API_KEY_CHECKS_PER_CLIENT: Limit = Limit {
     max: 100,
     window: Duration::from_secs(60),
 };
+
+/// Registrations without an initial access token, per client IP per hour.
+pub const REGISTRATIONS_PER_IP: Limit = Limit {
+    name: "registrations",
+    max: 20,
+    window: Duration::from_secs(3600),
+};

@@ -59,6 +59,8 @@ pub struct Model {
     pub custom_claims: Json,
     /// Whether authorization requests must carry a PKCE challenge (always for public apps).
     pub require_pkce: bool,
+    /// Registered by an admin (no consent screen) rather than dynamically (users consent).
+    pub first_party: bool,
     /// OIDC back-channel logout URI, if any.
     #[sea_orm(column_type = "Text")]
     pub backchannel_logout_uri: Option<String>,

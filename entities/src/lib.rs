@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod audit_event;
 pub mod client;
 pub mod connection;
+pub mod consent;
 pub mod domain;
 pub mod identity;
 pub mod membership;
@@ -41,6 +42,7 @@ pub mod prelude {
     pub use super::audit_event::Entity as AuditEvent;
     pub use super::client::Entity as Client;
     pub use super::connection::Entity as Connection;
+    pub use super::consent::Entity as Consent;
     pub use super::domain::Entity as Domain;
     pub use super::identity::Entity as Identity;
     pub use super::membership::Entity as Membership;

@@ -49,6 +49,21 @@ pub fn device_done_page(approved: bool) -> String {
         .replace("{{message}}", message)
 }
 
+const CONSENT_HTML: &str = include_str!("../assets/consent.html");
+
+/// The page asking whether a third-party app may sign the user in with `scopes`.
+pub fn consent_page(app: &str, host: &str, scopes: &[String], confirmation: &str) -> String {
+    let items: String = scopes
+        .iter()
+        .map(|s| format!("<li><code>{}</code></li>", escape(s)))
+        .collect();
+    CONSENT_HTML
+        .replace("{{app}}", &escape(app))
+        .replace("{{host}}", &escape(host))
+        .replace("{{scopes}}", &items)
+        .replace("{{confirmation}}", &escape(confirmation))
+}
+
 /// The page that asks a user to confirm signing out; the form posts `confirmation` back.
 pub fn sign_out_page(confirmation: &str, app_name: Option<&str>) -> String {
     let question = match app_name {

@@ -13,6 +13,8 @@ mod m20261122_000008_index_foreign_keys;
 mod m20261122_000009_unique_next_signing_key;
 mod m20261122_000010_add_refresh_token_auth_context;
 mod m20261122_000011_create_session_clients;
+mod m20261122_000012_add_clients_first_party;
+mod m20261122_000013_create_consents;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_unique_next_signing_key::Migration),
             Box::new(m20261122_000010_add_refresh_token_auth_context::Migration),
             Box::new(m20261122_000011_create_session_clients::Migration),
+            Box::new(m20261122_000012_add_clients_first_party::Migration),
+            Box::new(m20261122_000013_create_consents::Migration),
         ]
     }
 }

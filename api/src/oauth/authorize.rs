@@ -78,7 +78,7 @@ fn redirect(location: String, after_post: bool) -> HttpResponse {
         .finish()
 }
 
-fn respond(
+pub(super) fn respond(
     state: &AppState,
     outcome: AuthorizeOutcome,
     after_post: bool,
@@ -112,6 +112,9 @@ fn respond(
                     ("iss", Some(issuer)),
                 ],
             )?
+        }
+        AuthorizeOutcome::Consent { transaction } => {
+            format!("{issuer}{}?transaction={transaction}", path::CONSENT)
         }
         AuthorizeOutcome::SignIn {
             transaction,

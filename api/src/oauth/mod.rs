@@ -2,9 +2,11 @@
 //! discovery document describes them), so they are not part of the admin API's OpenAPI file.
 
 mod authorize;
+mod consent;
 mod device;
 mod form;
 mod logout;
+mod registration;
 mod userinfo;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
@@ -18,9 +20,17 @@ use crate::server::AppState;
 
 pub use form::{OAuthForm, client_auth};
 
-/// Registers the provider's endpoints.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Registers the provider's endpoints; `/oauth2/register` only when registration is enabled.
+pub fn routes(cfg: &mut web::ServiceConfig, registration: bool) {
+    if registration {
+        cfg.route(
+            broker::provider::discovery::path::REGISTER,
+            web::post().to(registration::register),
+        );
+    }
     cfg.service(openid_configuration)
+        .service(consent::consent_page)
+        .service(consent::consent_answer)
         .service(oauth_metadata)
         .service(authorize::authorize_get)
         .service(authorize::authorize_post)

@@ -136,6 +136,11 @@ pub enum AuthorizeOutcome {
         /// The app's `state`.
         state: Option<String>,
     },
+    /// A third-party app needs the user's consent: show the consent page for this transaction.
+    Consent {
+        /// The waiting request.
+        transaction: String,
+    },
     /// The user must sign in first: show the sign-in pages for this transaction.
     SignIn {
         /// Resume with `/oauth2/authorize/resume?transaction=…` once a session exists.
@@ -154,7 +159,7 @@ pub(crate) fn code_replay_key(code: &str) -> String {
     format!("code-used:{}", crate::crypto::base64url(&hash_secret(code)))
 }
 
-fn transaction_key(id: &str) -> String {
+pub(crate) fn transaction_key(id: &str) -> String {
     format!("authz:{id}")
 }
 
@@ -356,7 +361,7 @@ impl Broker {
             .validate_request(&client, redirect_uri.clone(), params)
             .await
         {
-            Ok(request) => self.decide(&client, request, session).await,
+            Ok(request) => self.decide(&client, request, session, false).await,
             Err(error) => Ok(AuthorizeOutcome::Denied {
                 redirect_uri,
                 error,
@@ -390,7 +395,30 @@ impl Broker {
                     "the app was removed during sign-in",
                 )
             })?;
-        self.decide(&client, request, session).await
+        self.decide(&client, request, session, false).await
+    }
+
+    /// Continues a request the user has just consented to.
+    pub(crate) async fn resume_authorization_consented(
+        &self,
+        transaction: &str,
+        session: Option<Session>,
+    ) -> Result<AuthorizeOutcome> {
+        let request: AuthorizationRequest = self
+            .store()
+            .take_json(&transaction_key(transaction))
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::SignInExpired,
+                    "this request expired; start again from the app",
+                )
+            })?;
+        let client = self
+            .find_client(&request.client_id.to_string())
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::UnknownClient, "the app was removed"))?;
+        self.decide(&client, request, session, true).await
     }
 
     /// Session checks (prompt, max_age), the organization, then a code or a trip to sign-in.
@@ -399,6 +427,7 @@ impl Broker {
         client: &Client,
         request: AuthorizationRequest,
         session: Option<Session>,
+        consented: bool,
     ) -> Result<AuthorizeOutcome> {
         let now = self.now();
         let fresh_enough = |s: &Session| {
@@ -434,6 +463,26 @@ impl Broker {
             Ok(org) => org,
             Err(error) => return Ok(self.denied(request, error)),
         };
+        if !client.first_party && !consented {
+            let scope = Scopes::parse(&request.scope, ErrorCode::InvalidScope, "scope")?;
+            let asked_again = request.prompt.iter().any(|p| p == "consent");
+            if asked_again || !self.has_consent(session.user_id, client.id, &scope).await? {
+                if request.prompt.iter().any(|p| p == "none") {
+                    return Ok(self.denied(
+                        request,
+                        Error::new(
+                            ErrorCode::ConsentRequired,
+                            "the user must allow this app first",
+                        ),
+                    ));
+                }
+                let transaction = random_token::<24>();
+                self.store()
+                    .put_json(&transaction_key(&transaction), &request, TRANSACTION_TTL)
+                    .await?;
+                return Ok(AuthorizeOutcome::Consent { transaction });
+            }
+        }
         let code = format!("tac_{}", random_token::<32>());
         let grant = CodeGrant {
             grant_id: TokenFamilyId::new(),

@@ -408,6 +408,16 @@ async fn restriction(
 impl Broker {
     /// Registers an app. Confidential apps get a secret, returned once.
     pub async fn create_client(&self, actor: &Actor, new: NewClient) -> Result<CreatedClient> {
+        self.insert_client(actor, new, true).await
+    }
+
+    /// Registers an app; `first_party` apps skip the consent screen.
+    pub(crate) async fn insert_client(
+        &self,
+        actor: &Actor,
+        new: NewClient,
+        first_party: bool,
+    ) -> Result<CreatedClient> {
         let name = validate::name("name", &new.name)?;
         let client_type = new.client_type.ok_or_else(|| {
             field_error(
@@ -440,6 +450,7 @@ impl Broker {
             token_endpoint_auth_method: Set(settings.auth_method),
             id_token_signed_response_alg: Set(new.signing_alg),
             require_pkce: Set(settings.require_pkce),
+            first_party: Set(first_party),
             custom_claims: Set(settings.custom_claims),
             backchannel_logout_uri: Set(settings.backchannel_logout_uri),
             created_at: Set(now),

@@ -21,6 +21,10 @@ pub mod path {
     pub const TOKEN: &str = "/oauth2/token";
     /// Device authorization (RFC 8628).
     pub const DEVICE_AUTHORIZATION: &str = "/oauth2/device_authorization";
+    /// Dynamic client registration (RFC 7591), when enabled.
+    pub const REGISTER: &str = "/oauth2/register";
+    /// The consent page for third-party apps.
+    pub const CONSENT: &str = "/oauth2/consent";
     /// RP-initiated logout.
     pub const END_SESSION: &str = "/oauth2/end_session";
     /// UserInfo endpoint.
@@ -39,6 +43,19 @@ pub mod path {
 
 /// The metadata document (the same content serves both well-known paths).
 pub fn metadata(settings: &ProviderSettings) -> Value {
+    let mut document = base_metadata(settings);
+    if settings.registration != super::registration::RegistrationPolicy::Off
+        && let Value::Object(members) = &mut document
+    {
+        members.insert(
+            "registration_endpoint".into(),
+            json!(settings.url(path::REGISTER)),
+        );
+    }
+    document
+}
+
+fn base_metadata(settings: &ProviderSettings) -> Value {
     let algs: Vec<&str> = ALGORITHMS
         .iter()
         .map(|a| super::jws::alg_name(*a))

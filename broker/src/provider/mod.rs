@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod client;
+pub mod consent;
 pub mod device;
 pub mod discovery;
 pub mod grant;
@@ -13,6 +14,7 @@ pub mod keyring;
 pub mod keys;
 pub mod logout;
 pub mod redirect;
+pub mod registration;
 mod revocation;
 pub mod scope;
 pub mod token;
@@ -38,6 +40,8 @@ pub struct ProviderSettings {
     pub refresh_absolute_ttl: Duration,
     /// How long a key signs before the scheduled rotation replaces it; `None` never.
     pub key_rotation_interval: Option<Duration>,
+    /// Who may register apps through dynamic client registration.
+    pub registration: registration::RegistrationPolicy,
 }
 
 /// Clock skew tolerated when a retired key's publication window is computed.
@@ -55,6 +59,7 @@ impl ProviderSettings {
             refresh_idle_ttl: Duration::from_secs(14 * 24 * 3600),
             refresh_absolute_ttl: Duration::from_secs(90 * 24 * 3600),
             key_rotation_interval: Some(Duration::from_secs(90 * 24 * 3600)),
+            registration: registration::RegistrationPolicy::Off,
         }
     }
 

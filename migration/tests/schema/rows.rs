@@ -248,6 +248,7 @@ pub fn client_row(id: ClientId, org: Option<OrgId>) -> client::Model {
         id_token_signed_response_alg: Some(SigningAlg::Es256),
         custom_claims: json!({"tier": "gold"}),
         require_pkce: true,
+        first_party: true,
         backchannel_logout_uri: None,
         created_at: at(0),
         updated_at: at(0),

@@ -11,5 +11,6 @@ mod keys;
 mod logout;
 mod organizations;
 mod refresh;
+mod registration;
 mod sign_in;
 mod userinfo;
