@@ -193,6 +193,7 @@ fn app(
                 .add(("x-frame-options", "DENY"))
                 .add(("cache-control", "no-store")),
         )
+        .wrap(from_fn(oauth::cors))
         .wrap(from_fn(telemetry::observe))
 }
 

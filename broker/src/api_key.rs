@@ -115,6 +115,12 @@ impl Broker {
         caller: &crate::provider::client::Client,
         presented: &str,
     ) -> Result<serde_json::Value> {
+        if caller.client_type != entities::client::ClientType::Confidential {
+            return Err(Error::new(
+                ErrorCode::UnauthorizedClient,
+                "only confidential apps may verify API keys",
+            ));
+        }
         let now = self.now();
         let found = if presented.starts_with(KEY_PREFIX) {
             api_key::Entity::find()

@@ -66,3 +66,11 @@ pub const REGISTRATIONS_PER_IP: Limit = Limit {
     max: 20,
     window: Duration::from_secs(3600),
 };
+
+/// Sign-in, consent and device transactions (each held in the store for minutes) opened per
+/// client IP per minute.
+pub const SIGN_IN_TRANSACTIONS_PER_IP: Limit = Limit {
+    name: "sign_in_transactions",
+    max: 60,
+    window: Duration::from_secs(60),
+};

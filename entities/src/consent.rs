@@ -18,6 +18,12 @@ pub struct Model {
     /// Scopes granted (JSON array).
     #[sea_orm(column_type = "JsonBinary")]
     pub scopes: Json,
+    /// Resources (access-token audiences) allowed (JSON array).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub resources: Option<Json>,
+    /// Organizations (ids) the app may act in for the user (JSON array).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub org_ids: Option<Json>,
     /// When consent was first given.
     pub created_at: DateTimeUtc,
     /// When it last widened.

@@ -51,12 +51,49 @@ pub fn device_done_page(approved: bool) -> String {
 
 const CONSENT_HTML: &str = include_str!("../assets/consent.html");
 
-/// The page asking whether a third-party app may sign the user in with `scopes`.
-pub fn consent_page(app: &str, host: &str, scopes: &[String], confirmation: &str) -> String {
-    let items: String = scopes
+/// What a third-party app asks for, on the consent page.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentRequest<'a> {
+    /// The app's name.
+    pub app: &'a str,
+    /// Where the answer goes.
+    pub host: &'a str,
+    /// Scopes asked for.
+    pub scopes: &'a [String],
+    /// APIs the tokens would be for.
+    pub resources: &'a [String],
+    /// The organization the app would act in.
+    pub organization: Option<&'a str>,
+    /// The form's confirmation.
+    pub confirmation: &'a str,
+}
+
+/// The page asking whether a third-party app may sign the user in.
+pub fn consent_page(request: ConsentRequest<'_>) -> String {
+    let ConsentRequest {
+        app,
+        host,
+        scopes,
+        resources,
+        organization,
+        confirmation,
+    } = request;
+    let mut items: String = scopes
         .iter()
         .map(|s| format!("<li><code>{}</code></li>", escape(s)))
         .collect();
+    for resource in resources {
+        items.push_str(&format!(
+            "<li>tokens for <code>{}</code></li>",
+            escape(resource)
+        ));
+    }
+    if let Some(org) = organization {
+        items.push_str(&format!(
+            "<li>your role in <strong>{}</strong></li>",
+            escape(org)
+        ));
+    }
     CONSENT_HTML
         .replace("{{app}}", &escape(app))
         .replace("{{host}}", &escape(host))
@@ -85,6 +122,9 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Templates are filled by replacing {{name}}: a value must not look like one.
+            '{' => out.push_str("&#123;"),
+            '}' => out.push_str("&#125;"),
             c => out.push(c),
         }
     }

@@ -447,6 +447,30 @@ mod app_keys {
     }
 
     #[tokio::test]
+    async fn public_apps_may_not_verify_keys() {
+        let app = TestApp::spawn().await;
+        let spa = create_client(
+            &app,
+            json!({ "name": "spa", "type": "public", "redirect_uris": ["https://spa.example/cb"] }),
+        )
+        .await;
+        let response = post_form(
+            &app,
+            "/oauth2/api_keys/verify",
+            None,
+            &[
+                ("client_id", spa["client_id"].as_str().unwrap()),
+                ("key", "tsk_x"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            expect_status(response, 400).await["error"],
+            "unauthorized_client"
+        );
+    }
+
+    #[tokio::test]
     async fn guessing_keys_through_the_verifier_is_rate_limited() {
         let app = TestApp::spawn().await;
         let (id, secret) = backend(&app, None).await;

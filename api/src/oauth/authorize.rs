@@ -13,7 +13,10 @@ use crate::error::{HtmlError, oauth_error_code};
 use crate::server::AppState;
 use crate::session::current_session;
 
-fn params_from(form: &OAuthForm) -> AuthorizeParams {
+/// The longest query string an authorization request may have.
+const MAX_QUERY: usize = 8 * 1024;
+
+fn params_from(form: &OAuthForm, client_ip: Option<String>) -> AuthorizeParams {
     let get = |name: &str| form.get(name).map(str::to_owned);
     AuthorizeParams {
         client_id: get("client_id"),
@@ -33,6 +36,7 @@ fn params_from(form: &OAuthForm) -> AuthorizeParams {
         acr_values: get("acr_values"),
         request: get("request"),
         request_uri: get("request_uri"),
+        client_ip,
     }
 }
 
@@ -134,7 +138,11 @@ async fn authorize(
     after_post: bool,
 ) -> Result<HttpResponse, HtmlError> {
     let session = current_session(&req, &state.config, &state.broker).await?;
-    let outcome = state.broker.authorize(params_from(&form), session).await?;
+    let ip = crate::extract::client_ip(&req, state.config.trusted_proxy_hops);
+    let outcome = state
+        .broker
+        .authorize(params_from(&form, ip), session)
+        .await?;
     respond(&state, outcome, after_post)
 }
 
@@ -144,6 +152,12 @@ pub async fn authorize_get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HtmlError> {
+    if req.query_string().len() > MAX_QUERY {
+        return Err(HtmlError(broker::Error::new(
+            broker::ErrorCode::InvalidRequest,
+            "the sign-in link is too long",
+        )));
+    }
     let form = OAuthForm::parse(req.query_string().as_bytes()).map_err(|e| HtmlError(e.0))?;
     authorize(req, state, form, false).await
 }

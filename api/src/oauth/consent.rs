@@ -36,12 +36,14 @@ pub async fn consent_page(
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(frontend::consent_page(
-            &prompt.client_name,
-            &prompt.redirect_host,
-            &prompt.scopes,
-            &prompt.confirmation,
-        )))
+        .body(frontend::consent_page(frontend::ConsentRequest {
+            app: &prompt.client_name,
+            host: &prompt.redirect_host,
+            scopes: &prompt.scopes,
+            resources: &prompt.resources,
+            organization: prompt.organization.as_deref(),
+            confirmation: &prompt.confirmation,
+        })))
 }
 
 /// The user's answer; the browser continues to the app.

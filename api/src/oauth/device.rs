@@ -27,7 +27,12 @@ pub async fn device_authorization(
         .await?;
     let response = state
         .broker
-        .device_authorization(&client, form.get("scope"), &form.all("resource"))
+        .device_authorization(
+            &client,
+            form.get("scope"),
+            &form.all("resource"),
+            ip.as_deref(),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(response))
 }

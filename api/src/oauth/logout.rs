@@ -25,8 +25,12 @@ fn params_from(form: &OAuthForm) -> EndSessionParams {
 fn respond(state: &AppState, outcome: EndSessionOutcome, after_post: bool) -> HttpResponse {
     match outcome {
         EndSessionOutcome::SignedOut { redirect } => {
+            // Same attributes as the cookie being removed, or browsers keep a __Host- cookie.
+            let https = state.config.public_url.scheme() == "https";
             let mut removal = Cookie::build(cookie_name(&state.config), "")
                 .path("/")
+                .secure(https)
+                .http_only(true)
                 .finish();
             removal.make_removal();
             match redirect {

@@ -49,6 +49,50 @@ pub fn routes(cfg: &mut web::ServiceConfig, registration: bool) {
         .service(verify_api_key);
 }
 
+/// Endpoints browser apps (SPAs, browser-based MCP clients) call directly: any origin may call
+/// them, without cookies (CORS with `*` never sends credentials).
+const CORS_PATHS: [&str; 7] = [
+    "/oauth2/token",
+    "/oauth2/userinfo",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/oauth2/register",
+    "/oauth2/device_authorization",
+    "/oauth2/jwks",
+];
+
+/// Answers CORS preflights and marks responses of [`CORS_PATHS`] as readable by any origin.
+pub async fn cors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if !CORS_PATHS.contains(&req.path()) {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
+    if req.method() == actix_web::http::Method::OPTIONS {
+        let response = HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Authorization, Content-Type, DPoP",
+            ))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+            .finish();
+        return Ok(req.into_response(response));
+    }
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        header::HeaderValue::from_static("WWW-Authenticate, Retry-After"),
+    );
+    Ok(response)
+}
+
 /// Public, cacheable metadata that browsers may fetch from any origin.
 fn public_json(body: String, max_age: u32) -> HttpResponse {
     HttpResponse::Ok()

@@ -26,6 +26,7 @@ const TRANSACTION_TTL: std::time::Duration = std::time::Duration::from_secs(15 *
 /// Bounds on what apps may send.
 const MAX_STATE: usize = 2048;
 const MAX_NONCE: usize = 512;
+const MAX_ACR_VALUES: usize = 512;
 
 /// The parameters of an authorization request, as received.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +65,9 @@ pub struct AuthorizeParams {
     pub request: Option<String>,
     /// `request_uri` (not supported).
     pub request_uri: Option<String>,
+    /// The browser's address (not a parameter): limits how many sign-in transactions one
+    /// client may open.
+    pub client_ip: Option<String>,
 }
 
 /// A validated request, kept in the ephemeral store while the user signs in.
@@ -95,6 +99,9 @@ pub struct AuthorizationRequest {
     pub acr_values: Option<String>,
     /// When the app sent the request (a `prompt=login` sign-in must be newer).
     pub received_at: DateTime<Utc>,
+    /// The browser's address when the request arrived.
+    #[serde(default)]
+    pub client_ip: Option<String>,
 }
 
 /// A code's grant, kept in the ephemeral store until redeemed once.
@@ -312,6 +319,13 @@ impl Broker {
         if params.nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE) {
             return Err(invalid("nonce is too long"));
         }
+        if params
+            .acr_values
+            .as_ref()
+            .is_some_and(|a| a.len() > MAX_ACR_VALUES)
+        {
+            return Err(invalid("acr_values is too long"));
+        }
         let organization = match params.organization.as_deref() {
             None => None,
             Some(key) => Some(
@@ -334,6 +348,7 @@ impl Broker {
             resources: resource_audiences(&params.resources)?,
             acr_values: params.acr_values,
             received_at: self.now(),
+            client_ip: params.client_ip,
         })
     }
 
@@ -357,16 +372,23 @@ impl Broker {
     ) -> Result<AuthorizeOutcome> {
         let (client, redirect_uri) = self.trusted_redirect(&params).await?;
         let state = params.state.clone();
-        match self
+        let outcome = match self
             .validate_request(&client, redirect_uri.clone(), params)
             .await
         {
-            Ok(request) => self.decide(&client, request, session, false).await,
-            Err(error) => Ok(AuthorizeOutcome::Denied {
+            Ok(request) => self.decide(&client, request, session, false).await?,
+            Err(error) => AuthorizeOutcome::Denied {
                 redirect_uri,
                 error,
                 state,
-            }),
+            },
+        };
+        // A self-registered app may have registered any URI: before the user has interacted
+        // (signed in or consented), errors stay on Tessera's page instead of redirecting there
+        // (RFC 9700 §4.11.2).
+        match outcome {
+            AuthorizeOutcome::Denied { error, .. } if !client.first_party => Err(error),
+            other => Ok(other),
         }
     }
 
@@ -425,7 +447,7 @@ impl Broker {
     async fn decide(
         &self,
         client: &Client,
-        request: AuthorizationRequest,
+        mut request: AuthorizationRequest,
         session: Option<Session>,
         consented: bool,
     ) -> Result<AuthorizeOutcome> {
@@ -437,9 +459,12 @@ impl Broker {
                 .iter()
                 .any(|p| p == "login" || p == "select_account")
                 || logged_in_after_request;
-            let age_ok = request
-                .max_age
-                .is_none_or(|max| (now - s.auth_time).num_seconds() <= max);
+            // A sign-in after the request satisfies max_age however long it took (max_age=0
+            // must not send the user round in circles).
+            let age_ok = logged_in_after_request
+                || request
+                    .max_age
+                    .is_none_or(|max| (now - s.auth_time).num_seconds() <= max);
             login_ok && age_ok
         };
         let Some(session) = session.filter(fresh_enough) else {
@@ -449,6 +474,7 @@ impl Broker {
                     Error::new(ErrorCode::LoginRequired, "the user must sign in"),
                 ));
             }
+            self.count_transaction(&request).await?;
             let transaction = random_token::<24>();
             let login_hint = request.login_hint.clone();
             self.store()
@@ -464,9 +490,14 @@ impl Broker {
             Err(error) => return Ok(self.denied(request, error)),
         };
         if !client.first_party && !consented {
-            let scope = Scopes::parse(&request.scope, ErrorCode::InvalidScope, "scope")?;
+            // Consent is for this organization: record the one the grant resolved to.
+            request.organization = org;
             let asked_again = request.prompt.iter().any(|p| p == "consent");
-            if asked_again || !self.has_consent(session.user_id, client.id, &scope).await? {
+            if asked_again
+                || !self
+                    .has_consent(session.user_id, client.id, &request)
+                    .await?
+            {
                 if request.prompt.iter().any(|p| p == "none") {
                     return Ok(self.denied(
                         request,
@@ -476,6 +507,7 @@ impl Broker {
                         ),
                     ));
                 }
+                self.count_transaction(&request).await?;
                 let transaction = random_token::<24>();
                 self.store()
                     .put_json(&transaction_key(&transaction), &request, TRANSACTION_TTL)
@@ -508,6 +540,13 @@ impl Broker {
             code,
             state: request.state,
         })
+    }
+
+    /// Every waiting transaction costs store space for fifteen minutes: limit them per client.
+    async fn count_transaction(&self, request: &AuthorizationRequest) -> Result<()> {
+        let subject = request.client_ip.as_deref().unwrap_or("unknown");
+        self.count_against(crate::rate_limit::SIGN_IN_TRANSACTIONS_PER_IP, subject)
+            .await
     }
 
     fn denied(&self, request: AuthorizationRequest, error: Error) -> AuthorizeOutcome {

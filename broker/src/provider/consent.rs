@@ -2,7 +2,7 @@
 //! the user sees what it asks for and allows or denies it; what was allowed is remembered per
 //! user and app, and `prompt=consent` asks again.
 
-use entities::{ClientId, UserId, consent};
+use entities::{UserId, consent};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::authorize::{AuthorizationRequest, AuthorizeOutcome, transaction_key};
 use super::client::list_of;
-use super::scope::Scopes;
 use crate::Broker;
 use crate::crypto::random_token;
 use crate::error::{Error, ErrorCode, Result};
@@ -29,6 +28,10 @@ pub struct ConsentPrompt {
     pub redirect_host: String,
     /// The scopes asked for.
     pub scopes: Vec<String>,
+    /// The APIs (resources) the tokens would be for.
+    pub resources: Vec<String>,
+    /// The organization the app would act in, by name.
+    pub organization: Option<String>,
     /// Post it back as `confirm`; single use, bound to the session.
     pub confirmation: String,
 }
@@ -51,20 +54,33 @@ fn expired() -> Error {
 }
 
 impl Broker {
-    /// Whether the user already allowed everything `scope` asks of the app.
+    /// Whether the user already allowed everything this request asks of the app: its scopes,
+    /// its resources and its organization.
     pub(crate) async fn has_consent(
         &self,
         user: UserId,
-        client: ClientId,
-        scope: &Scopes,
+        client: entities::ClientId,
+        request: &AuthorizationRequest,
     ) -> Result<bool> {
-        let granted = consent::Entity::find_by_id((user, client))
+        let Some(granted) = consent::Entity::find_by_id((user, client))
             .one(self.db())
-            .await?;
-        Ok(granted.is_some_and(|g| {
-            let granted = list_of(&g.scopes);
-            scope.iter().all(|s| granted.iter().any(|g| g == s))
-        }))
+            .await?
+        else {
+            return Ok(false);
+        };
+        let list = |v: Option<&serde_json::Value>| v.map(list_of).unwrap_or_default();
+        let allows =
+            |allowed: Vec<String>, asked: Vec<String>| asked.iter().all(|a| allowed.contains(a));
+        let scopes: Vec<String> = request
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let orgs: Vec<String> = request.organization.iter().map(|o| o.to_string()).collect();
+        Ok(allows(list_of(&granted.scopes), scopes)
+            && allows(list(granted.resources.as_ref()), request.resources.clone())
+            && allows(list(granted.org_ids.as_ref()), orgs))
     }
 
     /// The question for a transaction waiting on consent, bound to `session`.
@@ -82,6 +98,13 @@ impl Broker {
             .find_client(&request.client_id.to_string())
             .await?
             .ok_or_else(expired)?;
+        let organization = match request.organization {
+            Some(org) => entities::organization::Entity::find_by_id(org)
+                .one(self.db())
+                .await?
+                .map(|o| o.name),
+            None => None,
+        };
         let confirmation = random_token::<24>();
         let pending = PendingConsent {
             session: session.id,
@@ -97,6 +120,8 @@ impl Broker {
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_default(),
             scopes: request.scope.split(' ').map(str::to_owned).collect(),
+            resources: request.resources.clone(),
+            organization,
             confirmation,
         })
     }
@@ -132,34 +157,59 @@ impl Broker {
             .get_json(&transaction_key(&pending.transaction))
             .await?
             .ok_or_else(expired)?;
-        self.record_consent(session.user_id, request.client_id, &request.scope)
-            .await?;
+        self.record_consent(session.user_id, &request).await?;
         self.resume_authorization_consented(&pending.transaction, Some(session))
             .await
     }
 
-    async fn record_consent(&self, user: UserId, client: ClientId, scope: &str) -> Result<()> {
+    /// Adds what `request` asks for to what the user allowed the app.
+    async fn record_consent(&self, user: UserId, request: &AuthorizationRequest) -> Result<()> {
         let now = self.now();
-        let mut scopes: Vec<String> = consent::Entity::find_by_id((user, client))
+        let existing = consent::Entity::find_by_id((user, request.client_id))
             .one(self.db())
-            .await?
-            .map(|c| list_of(&c.scopes))
-            .unwrap_or_default();
-        for s in scope.split(' ').filter(|s| !s.is_empty()) {
-            if !scopes.iter().any(|g| g == s) {
-                scopes.push(s.to_owned());
+            .await?;
+        let list = |v: Option<&serde_json::Value>| v.map(list_of).unwrap_or_default();
+        let merge = |mut have: Vec<String>, add: &mut dyn Iterator<Item = String>| {
+            for item in add {
+                if !have.contains(&item) {
+                    have.push(item);
+                }
             }
-        }
+            have
+        };
+        let scopes = merge(
+            list(existing.as_ref().map(|c| &c.scopes)),
+            &mut request
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+        let resources = merge(
+            list(existing.as_ref().and_then(|c| c.resources.as_ref())),
+            &mut request.resources.iter().cloned(),
+        );
+        let orgs = merge(
+            list(existing.as_ref().and_then(|c| c.org_ids.as_ref())),
+            &mut request.organization.iter().map(|o| o.to_string()),
+        );
         consent::Entity::insert(consent::ActiveModel {
             user_id: Set(user),
-            client_id: Set(client),
+            client_id: Set(request.client_id),
             scopes: Set(json!(scopes)),
+            resources: Set(Some(json!(resources))),
+            org_ids: Set(Some(json!(orgs))),
             created_at: Set(now),
             updated_at: Set(now),
         })
         .on_conflict(
             OnConflict::columns([consent::Column::UserId, consent::Column::ClientId])
-                .update_columns([consent::Column::Scopes, consent::Column::UpdatedAt])
+                .update_columns([
+                    consent::Column::Scopes,
+                    consent::Column::Resources,
+                    consent::Column::OrgIds,
+                    consent::Column::UpdatedAt,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(self.db())

@@ -138,6 +138,7 @@ impl Broker {
         client: &Client,
         scope: Option<&str>,
         resources: &[String],
+        ip: Option<&str>,
     ) -> Result<DeviceAuthorization> {
         if !grants_of(client).contains(&GrantType::DeviceCode) {
             return Err(Error::new(
@@ -145,6 +146,11 @@ impl Broker {
                 "this app may not use the device grant",
             ));
         }
+        self.count_against(
+            crate::rate_limit::SIGN_IN_TRANSACTIONS_PER_IP,
+            ip.unwrap_or("unknown"),
+        )
+        .await?;
         let scope = Scopes::parse(scope.unwrap_or("openid"), ErrorCode::InvalidScope, "scope")?;
         if let Some(extra) = scope.not_in(&allowed_scopes(client)).next() {
             return Err(Error::new(

@@ -39,7 +39,10 @@ impl Broker {
         if token.starts_with(REFRESH_PREFIX) {
             return self.introspect_refresh_token(caller, token).await;
         }
-        let Ok(claims) = self.verify_jwt::<AccessTokenClaims>(token, None).await else {
+        let Ok(claims) = self
+            .verify_jwt::<AccessTokenClaims>(token, "at+jwt", None)
+            .await
+        else {
             return Ok(inactive());
         };
         if !same_tenant(caller, claims.org_id.as_deref())

@@ -53,6 +53,16 @@ fn algorithm(alg: SigningAlg) -> Algorithm {
     }
 }
 
+/// Tokens of one kind never pass for another (an ID token or a logout token at userinfo, a
+/// logout token as an `id_token_hint`): the JOSE `typ` must be the expected one.
+fn check_typ(found: Option<&str>, expected: &str) -> Result<()> {
+    if found.is_some_and(|t| t.eq_ignore_ascii_case(expected)) {
+        Ok(())
+    } else {
+        Err(invalid_token(format!("typ {found:?} is not {expected}")))
+    }
+}
+
 /// Why a presented token was refused (for the caller's logs; never shown to clients).
 fn invalid_token(reason: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::InvalidToken, "the token is invalid or expired")
@@ -135,9 +145,11 @@ impl Broker {
     pub(crate) async fn verify_jwt<T: DeserializeOwned>(
         &self,
         token: &str,
+        typ: &str,
         audience: Option<&[&str]>,
     ) -> Result<T> {
         let header = jsonwebtoken::decode_header(token).map_err(invalid_token)?;
+        check_typ(header.typ.as_deref(), typ)?;
         let kid = header.kid.ok_or_else(|| invalid_token("no kid"))?;
         let keys = self.keys().await?;
         let (alg, key) = keys
@@ -170,8 +182,10 @@ impl Broker {
     pub(crate) async fn verify_jwt_allow_expired<T: DeserializeOwned>(
         &self,
         token: &str,
+        typ: &str,
     ) -> Result<T> {
         let header = jsonwebtoken::decode_header(token).map_err(invalid_token)?;
+        check_typ(header.typ.as_deref(), typ)?;
         let kid = header.kid.ok_or_else(|| invalid_token("no kid"))?;
         let keys = self.keys().await?;
         let (alg, key) = keys

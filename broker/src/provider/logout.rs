@@ -87,7 +87,7 @@ impl Broker {
     ) -> Result<EndSessionOutcome> {
         let hint = match params.id_token_hint.as_deref() {
             Some(token) => Some(
-                self.verify_jwt_allow_expired::<HintClaims>(token)
+                self.verify_jwt_allow_expired::<HintClaims>(token, "JWT")
                     .await
                     .map_err(|_| invalid("id_token_hint is not an ID token Tessera issued"))?,
             ),
@@ -167,6 +167,12 @@ impl Broker {
         let client = client.ok_or_else(|| {
             invalid("post_logout_redirect_uri needs client_id or id_token_hint to check it against")
         })?;
+        // A self-registered app could register any URI: redirect only for a proven sign-in.
+        if !client.first_party && params.id_token_hint.is_none() {
+            return Err(invalid(
+                "this app must send id_token_hint to be redirected after logout",
+            ));
+        }
         if !list_of(&client.post_logout_redirect_uris)
             .iter()
             .any(|r| r == uri)
@@ -203,8 +209,9 @@ impl Broker {
                 continue;
             };
             let token = self.logout_token(&app, session).await?;
+            let public_only = !app.first_party;
             tokio::spawn(async move {
-                if let Err(e) = deliver_logout_token(&uri, &token).await {
+                if let Err(e) = deliver_logout_token(&uri, &token, public_only).await {
                     tracing::warn!(app = %app.id, error = %e, "back-channel logout notice failed");
                 }
             });
@@ -228,15 +235,95 @@ impl Broker {
     }
 }
 
-async fn deliver_logout_token(uri: &str, token: &str) -> std::result::Result<(), reqwest::Error> {
-    reqwest::Client::builder()
+/// Whether an address is one a notice must never reach for a third-party app (Tessera's own
+/// network: loopback, private, link-local, unique-local, unspecified, multicast).
+fn is_internal(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64/10, CGNAT
+        }
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00 // fc00::/7, unique local
+                || (v6.segments()[0] & 0xffc0) == 0xfe80 // fe80::/10, link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(v4.into()))
+        }
+    }
+}
+
+/// Posts the logout token. For third-party apps the host is resolved here, refused when it is
+/// internal, and the connection pinned to the checked address, so DNS cannot swap it later.
+async fn deliver_logout_token(
+    uri: &str,
+    token: &str,
+    public_only: bool,
+) -> std::result::Result<(), String> {
+    let url = url::Url::parse(uri).map_err(|e| e.to_string())?;
+    let mut builder = reqwest::Client::builder()
         .timeout(NOTICE_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?
-        .post(uri)
+        .redirect(reqwest::redirect::Policy::none());
+    if public_only {
+        let host = url.host_str().ok_or("no host")?.to_owned();
+        let port = url.port_or_known_default().ok_or("no port")?;
+        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| e.to_string())?
+            .collect();
+        let Some(addr) = addrs.iter().copied().find(|a| !is_internal(a.ip())) else {
+            return Err(format!(
+                "{host} resolves only to internal addresses; not calling it"
+            ));
+        };
+        if addrs.iter().any(|a| is_internal(a.ip())) {
+            return Err(format!(
+                "{host} resolves to internal addresses; not calling it"
+            ));
+        }
+        builder = builder.resolve(&host, addr);
+    }
+    builder
+        .build()
+        .map_err(|e| e.to_string())?
+        .post(url)
         .form(&[("logout_token", token)])
         .send()
-        .await?
-        .error_for_status()?;
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_internal;
+
+    #[test]
+    fn internal_addresses_are_recognized() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_internal(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(!is_internal(public.parse().unwrap()), "{public}");
+        }
+    }
 }

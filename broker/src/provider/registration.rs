@@ -76,6 +76,13 @@ pub struct RegistrationResponse {
     /// Its extra scopes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Registered post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Back-channel logout URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The algorithm that signs its ID tokens.
+    pub id_token_signed_response_alg: &'static str,
 }
 
 impl std::fmt::Debug for RegistrationResponse {
@@ -148,6 +155,24 @@ impl Broker {
                  flow (token_endpoint_auth_method none) may register",
             ));
         }
+        if initial.is_none() {
+            if request.backchannel_logout_uri.is_some() {
+                return Err(metadata_error(
+                    "backchannel_logout_uri needs an initial access token (Tessera would call it)",
+                ));
+            }
+            let custom = request
+                .scope
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .find(|s| !s.is_empty() && !super::scope::OIDC_SCOPES.contains(s));
+            if let Some(scope) = custom {
+                return Err(metadata_error(format!(
+                    "scope '{scope}' needs an initial access token; self-registered apps get the OpenID Connect scopes"
+                )));
+            }
+        }
         let signing_alg = match request.id_token_signed_response_alg.as_deref() {
             None | Some("RS256") => None,
             Some("ES256") => Some(SigningAlg::Es256),
@@ -192,6 +217,7 @@ impl Broker {
                 _ => metadata_error(e.message().to_owned()),
             })?;
         let scope = list_of(&client.scopes).join(" ");
+        let alg = super::jws::alg_name(super::token::signing_alg(&client));
         let response = RegistrationResponse {
             client_id: client.id.to_string(),
             client_secret: secret
@@ -205,6 +231,9 @@ impl Broker {
             token_endpoint_auth_method: client.token_endpoint_auth_method,
             client_name: client.name,
             scope: Some(scope).filter(|s| !s.is_empty()),
+            post_logout_redirect_uris: list_of(&client.post_logout_redirect_uris),
+            backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+            id_token_signed_response_alg: alg,
         };
         Ok(response)
     }

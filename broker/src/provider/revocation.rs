@@ -1,7 +1,9 @@
 //! Revoking a whole grant: its refresh-token family in the database, and a marker in the
 //! ephemeral store that makes its still-unexpired access tokens fail introspection and
 //! userinfo (JWTs cannot be recalled from resource servers that verify them offline; short
-//! lifetimes bound that window).
+//! lifetimes bound that window). The marker lives as long as a family can, and the refresh
+//! grant checks it too, so a token a concurrent request inserted after the family was revoked
+//! (which the `UPDATE` could not see) is refused when used.
 
 use entities::{TokenFamilyId, refresh_token};
 use sea_orm::sea_query::Expr;
@@ -23,7 +25,7 @@ impl Broker {
             .filter(refresh_token::Column::RevokedAt.is_null())
             .exec(self.db())
             .await?;
-        let marker_ttl = self.provider().access_token_ttl + std::time::Duration::from_secs(60);
+        let marker_ttl = self.provider().refresh_absolute_ttl;
         self.store()
             .put(&revoked_key(grant), b"1", marker_ttl)
             .await?;

@@ -179,14 +179,14 @@ impl Broker {
         Ok((user, Some(org), roles))
     }
 
-    /// Issues the access token, the ID token (for `openid`) and, when `refresh` says so, a
-    /// refresh token ending no later than `absolute_expiry`.
+    /// Issues the access token, the ID token (for `openid`) and, when `refresh` gives the
+    /// family's absolute expiry and scope, a refresh token.
     pub(crate) async fn issue_user_tokens(
         &self,
         db: &impl ConnectionTrait,
         client: &Client,
         grant: &UserGrant,
-        refresh: Option<DateTime<Utc>>,
+        refresh: Option<(DateTime<Utc>, Scopes)>,
     ) -> Result<TokenResponse> {
         let settings = self.provider();
         let now = self.now();
@@ -241,8 +241,8 @@ impl Broker {
             None
         };
         let refresh_token = match refresh {
-            Some(absolute) => Some(
-                self.store_refresh_token(db, client, grant, absolute)
+            Some((absolute, scope)) => Some(
+                self.store_refresh_token(db, client, grant, absolute, &scope)
                     .await?,
             ),
             None => None,
@@ -263,6 +263,7 @@ impl Broker {
         client: &Client,
         grant: &UserGrant,
         absolute: DateTime<Utc>,
+        scope: &Scopes,
     ) -> Result<String> {
         let now = self.now();
         let idle = chrono::Duration::from_std(self.provider().refresh_idle_ttl)
@@ -276,7 +277,7 @@ impl Broker {
             user_id: Set(Some(grant.user.id)),
             org_id: Set(grant.org.as_ref().map(|o| o.id)),
             session_id: Set(grant.session_id),
-            scope: Set(grant.scope.to_string()),
+            scope: Set(scope.to_string()),
             created_at: Set(now),
             expires_at: Set((now + idle).min(absolute)),
             absolute_expires_at: Set(absolute),

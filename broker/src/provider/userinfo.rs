@@ -19,7 +19,7 @@ impl Broker {
     pub async fn userinfo(&self, access_token: &str) -> Result<Map<String, Value>> {
         let issuer = self.provider().issuer.clone();
         let claims: AccessTokenClaims = self
-            .verify_jwt(access_token, Some(&[issuer.as_str()]))
+            .verify_jwt(access_token, "at+jwt", Some(&[issuer.as_str()]))
             .await?;
         if claims.sid.is_none() || !self.access_token_live(&claims).await? {
             return Err(invalid_token("the token is not a live user token"));

@@ -251,3 +251,78 @@ async fn apps_the_session_used_get_a_signed_back_channel_notice() {
     );
     assert_eq!(url.path(), "/login");
 }
+
+#[tokio::test]
+async fn a_self_registered_app_needs_an_id_token_hint_to_redirect_after_logout() {
+    let app = TestApp::spawn_with(tessera_tests::Options {
+        env: vec![("TESSERA_CLIENT_REGISTRATION".into(), "open".into())],
+        ..Default::default()
+    })
+    .await;
+    let registered: serde_json::Value = app
+        .client
+        .post(app.url("/oauth2/register"))
+        .json(&json!({
+            "client_name": "x", "redirect_uris": ["http://127.0.0.1/cb"],
+            "post_logout_redirect_uris": ["https://attacker.example/landing"],
+            "token_endpoint_auth_method": "none",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = end_session(
+        &app,
+        None,
+        &[
+            ("client_id", registered["client_id"].as_str().unwrap()),
+            (
+                "post_logout_redirect_uri",
+                "https://attacker.example/landing",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn a_logout_token_is_not_an_id_token_hint() {
+    let app = TestApp::spawn().await;
+    let mut receiver = Receiver::start().await;
+    let (id, secret) = web_app(
+        &app,
+        json!({ "backchannel_logout_uri": receiver.url("/bcl") }),
+    )
+    .await;
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
+    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    end_session(
+        &app,
+        Some(&user.cookie),
+        &[("id_token_hint", tokens["id_token"].as_str().unwrap())],
+    )
+    .await;
+    let (_, body) = receiver.next(Duration::from_secs(5)).await.unwrap();
+    let logout_token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .unwrap()
+        .1
+        .into_owned();
+    let other = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let response = end_session(
+        &app,
+        Some(&other.cookie),
+        &[("id_token_hint", &logout_token)],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        400,
+        "typ logout+jwt is refused as an ID token"
+    );
+}

@@ -225,9 +225,12 @@ async fn denying_or_silent_requests_never_yield_a_code() {
     let client_id = registered["client_id"].as_str().unwrap();
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
 
-    let (_, params) =
-        location_params(&authorize_mcp(&app, &user, client_id, &[("prompt", "none")]).await);
-    assert_eq!(params["error"], "consent_required");
+    // Before any interaction, a self-registered app's errors stay on Tessera's page: its
+    // redirect URI could be anything (RFC 9700 §4.11.2).
+    let silent = authorize_mcp(&app, &user, client_id, &[("prompt", "none")]).await;
+    assert_eq!(silent.status(), 400);
+    assert!(silent.headers().get("location").is_none());
+    assert!(silent.text().await.unwrap().contains("consent_required"));
 
     let (consent_url, _) = location_params(&authorize_mcp(&app, &user, client_id, &[]).await);
     let denied = answer_consent(&app, &user, &consent_url, "deny").await;
@@ -246,4 +249,67 @@ async fn denying_or_silent_requests_never_yield_a_code() {
     );
     assert_eq!(url.port(), Some(49152));
     assert!(params.contains_key("code"));
+}
+
+#[tokio::test]
+async fn self_registration_cannot_claim_api_scopes_or_a_callback_into_tessera() {
+    let app = with_registration("open").await;
+    let mut callback = mcp_client();
+    callback["backchannel_logout_uri"] = json!("https://notify.example.com/logout");
+    assert_eq!(
+        expect_status(register(&app, None, callback).await, 400).await["error"],
+        "invalid_client_metadata"
+    );
+    let mut scoped = mcp_client();
+    scoped["scope"] = json!("openid invoices:write");
+    assert_eq!(
+        expect_status(register(&app, None, scoped).await, 400).await["error"],
+        "invalid_client_metadata"
+    );
+}
+
+#[tokio::test]
+async fn a_self_registered_app_never_redirects_a_bad_request() {
+    let app = with_registration("open").await;
+    let registered = expect_status(register(&app, None, mcp_client()).await, 201).await;
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let bad = authorize_mcp(
+        &app,
+        &user,
+        registered["client_id"].as_str().unwrap(),
+        &[("response_mode", "fragment")],
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn consent_covers_the_resources_and_organization_asked_for() {
+    let app = with_registration("open").await;
+    let registered = expect_status(register(&app, None, mcp_client()).await, 201).await;
+    let client_id = registered["client_id"].as_str().unwrap();
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (consent_url, _) = location_params(&authorize_mcp(&app, &user, client_id, &[]).await);
+    location_params(&answer_consent(&app, &user, &consent_url, "allow").await);
+
+    // Same app, now asking for tokens for an API: the user is asked again.
+    let api = [("resource", "https://mcp.example.com/")];
+    let (again, _) = location_params(&authorize_mcp(&app, &user, client_id, &api).await);
+    assert_eq!(again.path(), "/oauth2/consent");
+    let here = format!("{}?{}", again.path(), again.query().unwrap_or_default());
+    let page = app
+        .browser()
+        .get(app.url(&here))
+        .header("cookie", &user.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("https://mcp.example.com/"),
+        "the page names the API"
+    );
 }

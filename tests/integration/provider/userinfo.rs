@@ -126,3 +126,60 @@ async fn a_disabled_user_gets_nothing_more() {
     .await;
     assert_eq!(expect_status(refresh, 400).await["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn an_id_token_is_not_an_access_token() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &user, &id, "openid email").await;
+    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let response = userinfo(&app, tokens["id_token"].as_str().unwrap()).await;
+    assert_eq!(expect_status(response, 401).await["error"], "invalid_token");
+    let introspected = expect_status(
+        tessera_tests::post_form(
+            &app,
+            "/oauth2/introspect",
+            Some((&id, &secret)),
+            &[("token", tokens["id_token"].as_str().unwrap())],
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(introspected["active"], false);
+}
+
+#[tokio::test]
+async fn browser_apps_may_call_the_token_endpoints_cross_origin() {
+    let app = TestApp::spawn().await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/oauth2/token"))
+        .header("origin", "https://spa.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let (id, secret) = service_client(&app, &[]).await;
+    let response = tessera_tests::post_form(
+        &app,
+        "/oauth2/token",
+        Some((&id, &secret)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let page = app
+        .client
+        .get(app.url("/oauth2/authorize"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.headers().get("access-control-allow-origin").is_none(),
+        "browser pages are not CORS endpoints"
+    );
+}

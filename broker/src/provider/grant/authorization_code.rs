@@ -92,8 +92,13 @@ impl Broker {
             acr: grant.acr,
             resources: grant.resources,
         };
-        self.issue_user_tokens(self.db(), client, &user_grant, refresh)
-            .await
+        self.issue_user_tokens(
+            self.db(),
+            client,
+            &user_grant,
+            refresh.map(|at| (at, user_grant.scope.clone())),
+        )
+        .await
     }
 
     /// When a refresh-token family started now must end.

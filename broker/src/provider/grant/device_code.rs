@@ -106,8 +106,13 @@ impl Broker {
                     acr,
                     resources,
                 };
-                self.issue_user_tokens(self.db(), client, &grant, refresh)
-                    .await
+                self.issue_user_tokens(
+                    self.db(),
+                    client,
+                    &grant,
+                    refresh.map(|at| (at, grant.scope.clone())),
+                )
+                .await
             }
         }
     }

@@ -139,8 +139,17 @@ impl Broker {
     }
 }
 
-/// Validates RFC 8707 resource indicators: absolute URIs without a fragment.
+/// The most resource indicators one request may carry.
+const MAX_RESOURCES: usize = 8;
+
+/// Validates RFC 8707 resource indicators: absolute URIs without a fragment, at most eight.
 pub(crate) fn resource_audiences(resources: &[String]) -> Result<Vec<String>> {
+    if resources.len() > MAX_RESOURCES {
+        return Err(Error::new(
+            ErrorCode::InvalidTarget,
+            format!("at most {MAX_RESOURCES} resource indicators"),
+        ));
+    }
     resources
         .iter()
         .map(|r| {

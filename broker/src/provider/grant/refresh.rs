@@ -35,7 +35,7 @@ impl Broker {
             .await?
             .filter(|t| t.client_id == client.id)
             .ok_or_else(|| invalid_grant("the refresh token is unknown"))?;
-        if stored.revoked_at.is_some() {
+        if stored.revoked_at.is_some() || self.grant_revoked(&stored.family_id.to_string()).await? {
             return Err(invalid_grant("the refresh token was revoked"));
         }
         if stored.rotated_at.is_some() {
@@ -92,8 +92,16 @@ impl Broker {
             acr: stored.acr.clone(),
             resources: stored.resources.as_ref().map(list_of).unwrap_or_default(),
         };
+        // RFC 6749 §6: a narrower scope narrows the tokens issued now; the new refresh token keeps
+        // the grant's full scope.
+        let full_scope = Scopes::parse(&stored.scope, ErrorCode::InvalidScope, "scope")?;
         let response = self
-            .issue_user_tokens(&txn, client, &grant, Some(stored.absolute_expires_at))
+            .issue_user_tokens(
+                &txn,
+                client,
+                &grant,
+                Some((stored.absolute_expires_at, full_scope)),
+            )
             .await?;
         txn.commit().await?;
         Ok(response)
