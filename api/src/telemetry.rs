@@ -70,6 +70,16 @@ pub fn metrics() -> &'static PrometheusHandle {
     })
 }
 
+/// A new request id: a random per-process prefix and a counter (unique, and no system call
+/// per request, unlike a random UUID).
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| u64::from_be_bytes(broker::crypto::random_bytes::<8>()));
+    format!("{prefix:016x}{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Keeps a caller's request id when it is short and plain; otherwise makes a new one.
 fn request_id_of(req: &ServiceRequest) -> String {
     req.headers()
@@ -82,7 +92,7 @@ fn request_id_of(req: &ServiceRequest) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
-        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
+        .map_or_else(new_request_id, str::to_owned)
 }
 
 /// The request-id, tracing, metrics and access-log middleware.

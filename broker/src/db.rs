@@ -34,6 +34,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     options
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // A ping before every use costs a round trip per query; ping only connections that sat
+        // idle (those are the ones a database restart or a proxy may have cut).
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     match Backend::of_url(url) {
         Some(Backend::Sqlite) => {

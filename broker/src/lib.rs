@@ -63,15 +63,21 @@ pub struct Broker {
 struct Inner {
     parts: BrokerParts,
     key_ring: provider::keyring::KeyRing,
+    clients: provider::client_cache::ClientCache,
+    discovery: String,
 }
 
 impl Broker {
     /// Builds the broker from its parts.
     pub fn new(parts: BrokerParts) -> Self {
+        // The metadata depends only on settings: serialize it once.
+        let discovery = provider::discovery::metadata(&parts.provider).to_string();
         Self {
             inner: Arc::new(Inner {
                 parts,
                 key_ring: provider::keyring::KeyRing::default(),
+                clients: provider::client_cache::ClientCache::default(),
+                discovery,
             }),
         }
     }
@@ -98,6 +104,15 @@ impl Broker {
 
     pub(crate) fn key_ring(&self) -> &provider::keyring::KeyRing {
         &self.inner.key_ring
+    }
+
+    pub(crate) fn client_cache(&self) -> &provider::client_cache::ClientCache {
+        &self.inner.clients
+    }
+
+    /// The provider's metadata document (OIDC Discovery and RFC 8414), serialized.
+    pub fn discovery_json(&self) -> &str {
+        &self.inner.discovery
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`

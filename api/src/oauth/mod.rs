@@ -11,7 +11,6 @@ mod userinfo;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use broker::provider::discovery;
 use broker::provider::grant::TokenRequest;
 
 use crate::error::OAuthError;
@@ -108,19 +107,13 @@ fn public_json(body: String, max_age: u32) -> HttpResponse {
 /// OpenID Provider metadata (OIDC Discovery 1.0).
 #[get("/.well-known/openid-configuration")]
 async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
-    public_json(
-        discovery::metadata(state.broker.provider()).to_string(),
-        300,
-    )
+    public_json(state.broker.discovery_json().to_owned(), 300)
 }
 
 /// Authorization server metadata (RFC 8414).
 #[get("/.well-known/oauth-authorization-server")]
 async fn oauth_metadata(state: web::Data<AppState>) -> HttpResponse {
-    public_json(
-        discovery::metadata(state.broker.provider()).to_string(),
-        300,
-    )
+    public_json(state.broker.discovery_json().to_owned(), 300)
 }
 
 /// The JWK Set: keys that verify Tessera's tokens.

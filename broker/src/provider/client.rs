@@ -512,11 +512,21 @@ impl Broker {
     }
 
     /// Looks an app up by its public `client_id` (no visibility rules: protocol endpoints).
+    /// Served from this replica's cache for up to five seconds (see `client_cache`).
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>> {
         let Ok(id) = client_id.parse::<ClientId>() else {
             return Ok(None);
         };
-        Ok(client::Entity::find_by_id(id).one(self.db()).await?)
+        let now = self.now();
+        if let Some(cached) = self.client_cache().get(id, now) {
+            return Ok(Some(Client::clone(&cached)));
+        }
+        let found = client::Entity::find_by_id(id).one(self.db()).await?;
+        if let Some(client) = &found {
+            self.client_cache()
+                .put(std::sync::Arc::new(client.clone()), now);
+        }
+        Ok(found)
     }
 
     /// Replaces an app's settings (its type, id and secret stay).
@@ -569,10 +579,12 @@ impl Broker {
         )
         .await?;
         txn.commit().await?;
+        self.client_cache().forget(client.id);
         Ok(client)
     }
 
-    /// Replaces a confidential app's secret; the old one stops working at once.
+    /// Replaces a confidential app's secret; the old one stops working at once on this
+    /// replica, and within five seconds on the others.
     pub async fn rotate_client_secret(
         &self,
         actor: &Actor,
@@ -608,6 +620,7 @@ impl Broker {
         )
         .await?;
         txn.commit().await?;
+        self.client_cache().forget(client.id);
         Ok(CreatedClient {
             client,
             secret: Some(SecretString::from(secret)),
@@ -636,6 +649,7 @@ impl Broker {
         )
         .await?;
         txn.commit().await?;
+        self.client_cache().forget(current.id);
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod client;
+pub(crate) mod client_cache;
 pub mod consent;
 pub mod device;
 pub mod discovery;
