@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use broker::ErrorCode;
 use serde::Deserialize;
 
-use super::{OAuthForm, authorize::sign_in_url, client_auth};
+use super::{AppClient, OAuthForm, authorize::sign_in_url};
 use crate::error::{HtmlError, OAuthError};
 use crate::extract::client_ip;
 use crate::server::AppState;
@@ -17,20 +17,15 @@ use crate::session::current_session;
 pub async fn device_authorization(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: OAuthForm,
+    app: AppClient,
 ) -> Result<HttpResponse, OAuthError> {
-    let auth = client_auth(&req, &form)?;
     let ip = client_ip(&req, state.config.trusted_proxy_hops);
-    let client = state
-        .broker
-        .authenticate_client(&auth, ip.as_deref())
-        .await?;
     let response = state
         .broker
         .device_authorization(
-            &client,
-            form.get("scope"),
-            &form.all("resource"),
+            &app.client,
+            app.form.get("scope"),
+            &app.form.all("resource"),
             ip.as_deref(),
         )
         .await?;

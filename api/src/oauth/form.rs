@@ -101,6 +101,42 @@ impl FromRequest for OAuthForm {
     }
 }
 
+/// An app that authenticated itself at an OAuth endpoint (token, introspection, revocation,
+/// device authorization, API-key verification), with the rest of its form.
+#[derive(Debug)]
+pub struct AppClient {
+    /// The authenticated app.
+    pub client: broker::provider::client::Client,
+    /// The request's parameters.
+    pub form: OAuthForm,
+}
+
+impl FromRequest for AppClient {
+    type Error = OAuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, OAuthError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let form = OAuthForm::from_request(&req, payload);
+        Box::pin(async move {
+            let form = form.await?;
+            let state = req
+                .app_data::<web::Data<crate::server::AppState>>()
+                .cloned()
+                .ok_or_else(|| {
+                    OAuthError(Error::internal("application state is not registered"))
+                })?;
+            let auth = client_auth(&req, &form)?;
+            let ip = crate::extract::client_ip(&req, state.config.trusted_proxy_hops);
+            let client = state
+                .broker
+                .authenticate_client(&auth, ip.as_deref())
+                .await?;
+            Ok(Self { client, form })
+        })
+    }
+}
+
 /// Reads the app's credentials: HTTP Basic (id and secret form-urlencoded, RFC 6749 §2.3.1)
 /// or `client_id`/`client_secret` in the body; using both is refused.
 pub fn client_auth(req: &HttpRequest, form: &OAuthForm) -> Result<ClientAuth, OAuthError> {

@@ -10,14 +10,13 @@ mod registration;
 mod userinfo;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use broker::provider::grant::TokenRequest;
 
 use crate::error::OAuthError;
-use crate::extract::client_ip;
 use crate::server::AppState;
 
-pub use form::{OAuthForm, client_auth};
+pub use form::{AppClient, OAuthForm, client_auth};
 
 /// Registers the provider's endpoints; `/oauth2/register` only when registration is enabled.
 pub fn routes(cfg: &mut web::ServiceConfig, registration: bool) {
@@ -125,17 +124,8 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
 
 /// The token endpoint (RFC 6749 §3.2).
 #[post("/oauth2/token")]
-async fn token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
-    let auth = client_auth(&req, &form)?;
-    let ip = client_ip(&req, state.config.trusted_proxy_hops);
-    let client = state
-        .broker
-        .authenticate_client(&auth, ip.as_deref())
-        .await?;
+async fn token(state: web::Data<AppState>, app: AppClient) -> Result<HttpResponse, OAuthError> {
+    let AppClient { client, form } = app;
     let get = |name: &str| form.get(name).map(str::to_owned);
     let request = TokenRequest {
         grant_type: form.require("grant_type")?.to_owned(),
@@ -156,56 +146,35 @@ async fn token(
 /// Token introspection (RFC 7662), for confidential apps.
 #[post("/oauth2/introspect")]
 async fn introspect(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    form: OAuthForm,
+    app: AppClient,
 ) -> Result<HttpResponse, OAuthError> {
-    let auth = client_auth(&req, &form)?;
-    let ip = client_ip(&req, state.config.trusted_proxy_hops);
-    let client = state
-        .broker
-        .authenticate_client(&auth, ip.as_deref())
-        .await?;
     let body = state
         .broker
-        .introspect(&client, form.require("token")?)
+        .introspect(&app.client, app.form.require("token")?)
         .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
 /// Token revocation (RFC 7009).
 #[post("/oauth2/revoke")]
-async fn revoke(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
-    let auth = client_auth(&req, &form)?;
-    let ip = client_ip(&req, state.config.trusted_proxy_hops);
-    let client = state
+async fn revoke(state: web::Data<AppState>, app: AppClient) -> Result<HttpResponse, OAuthError> {
+    state
         .broker
-        .authenticate_client(&auth, ip.as_deref())
+        .revoke(&app.client, app.form.require("token")?)
         .await?;
-    state.broker.revoke(&client, form.require("token")?).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
 /// API-key verification for an app's backend: is this key live, whose is it, what may it do.
 #[post("/oauth2/api_keys/verify")]
 async fn verify_api_key(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    form: OAuthForm,
+    app: AppClient,
 ) -> Result<HttpResponse, OAuthError> {
-    let auth = client_auth(&req, &form)?;
-    let ip = client_ip(&req, state.config.trusted_proxy_hops);
-    let client = state
-        .broker
-        .authenticate_client(&auth, ip.as_deref())
-        .await?;
     let body = state
         .broker
-        .verify_api_key(&client, form.require("key")?)
+        .verify_api_key(&app.client, app.form.require("key")?)
         .await?;
     Ok(HttpResponse::Ok().json(body))
 }

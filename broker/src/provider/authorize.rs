@@ -398,6 +398,24 @@ impl Broker {
         transaction: &str,
         session: Option<Session>,
     ) -> Result<AuthorizeOutcome> {
+        self.resume(transaction, session, false).await
+    }
+
+    /// Continues a request the user has just consented to.
+    pub(crate) async fn resume_authorization_consented(
+        &self,
+        transaction: &str,
+        session: Option<Session>,
+    ) -> Result<AuthorizeOutcome> {
+        self.resume(transaction, session, true).await
+    }
+
+    async fn resume(
+        &self,
+        transaction: &str,
+        session: Option<Session>,
+        consented: bool,
+    ) -> Result<AuthorizeOutcome> {
         let request: AuthorizationRequest = self
             .store()
             .take_json(&transaction_key(transaction))
@@ -411,36 +429,8 @@ impl Broker {
         let client = self
             .find_client(&request.client_id.to_string())
             .await?
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::UnknownClient,
-                    "the app was removed during sign-in",
-                )
-            })?;
-        self.decide(&client, request, session, false).await
-    }
-
-    /// Continues a request the user has just consented to.
-    pub(crate) async fn resume_authorization_consented(
-        &self,
-        transaction: &str,
-        session: Option<Session>,
-    ) -> Result<AuthorizeOutcome> {
-        let request: AuthorizationRequest = self
-            .store()
-            .take_json(&transaction_key(transaction))
-            .await?
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::SignInExpired,
-                    "this request expired; start again from the app",
-                )
-            })?;
-        let client = self
-            .find_client(&request.client_id.to_string())
-            .await?
             .ok_or_else(|| Error::new(ErrorCode::UnknownClient, "the app was removed"))?;
-        self.decide(&client, request, session, true).await
+        self.decide(&client, request, session, consented).await
     }
 
     /// Session checks (prompt, max_age), the organization, then a code or a trip to sign-in.
@@ -555,60 +545,6 @@ impl Broker {
             error,
             state: request.state,
         }
-    }
-
-    /// The organization the tokens will carry: the one the app is restricted to or asked for,
-    /// else the one the user signed in through, else the user's only organization. The user
-    /// must be an active member of it.
-    pub(crate) async fn grant_org(
-        &self,
-        client: &Client,
-        asked: Option<OrgId>,
-        session: &Session,
-    ) -> Result<Option<OrgId>> {
-        if let (Some(restricted), Some(asked)) = (client.org_id, asked)
-            && restricted != asked
-        {
-            return Err(Error::new(
-                ErrorCode::AccessDenied,
-                "this app belongs to another organization",
-            ));
-        }
-        let wanted = client.org_id.or(asked).or(session.org_id);
-        match wanted {
-            Some(org) => {
-                if self.active_roles(org, session.user_id).await?.is_none() {
-                    return Err(Error::new(
-                        ErrorCode::AccessDenied,
-                        "you are not a member of the organization this app signs you in to",
-                    ));
-                }
-                Ok(Some(org))
-            }
-            None => self.only_organization(session.user_id).await,
-        }
-    }
-
-    /// Records that `client` got a code from `session` (for back-channel logout).
-    pub(crate) async fn remember_session_client(
-        &self,
-        session: entities::SessionId,
-        client: ClientId,
-    ) -> Result<()> {
-        use entities::session_client;
-        use sea_orm::ActiveValue::Set;
-        session_client::Entity::insert(session_client::ActiveModel {
-            session_id: Set(session),
-            client_id: Set(client),
-            created_at: Set(self.now()),
-        })
-        .on_conflict_do_nothing_on([
-            session_client::Column::SessionId,
-            session_client::Column::ClientId,
-        ])
-        .exec_without_returning(self.db())
-        .await?;
-        Ok(())
     }
 
     /// Takes a code once: the grant it stands for, or `None` when unknown, used or expired.

@@ -5,10 +5,12 @@
 pub mod authorize;
 pub mod client;
 pub(crate) mod client_cache;
+mod client_settings;
 pub mod consent;
 pub mod device;
 pub mod discovery;
 pub mod grant;
+mod grant_context;
 pub mod introspect;
 pub mod jws;
 pub mod keyring;

@@ -1,0 +1,65 @@
+//! The context a user grant runs in: which organization the tokens carry (and whether the
+//! user may act there), and which apps a browser session has signed in to.
+
+use entities::{ClientId, OrgId, session_client};
+use sea_orm::ActiveValue::Set;
+use sea_orm::EntityTrait;
+
+use super::client::Client;
+use crate::Broker;
+use crate::error::{Error, ErrorCode, Result};
+use crate::session::Session;
+
+impl Broker {
+    /// The organization the tokens will carry: the one the app is restricted to or asked for,
+    /// else the one the user signed in through, else the user's only organization. The user
+    /// must be an active member of it.
+    pub(crate) async fn grant_org(
+        &self,
+        client: &Client,
+        asked: Option<OrgId>,
+        session: &Session,
+    ) -> Result<Option<OrgId>> {
+        if let (Some(restricted), Some(asked)) = (client.org_id, asked)
+            && restricted != asked
+        {
+            return Err(Error::new(
+                ErrorCode::AccessDenied,
+                "this app belongs to another organization",
+            ));
+        }
+        let wanted = client.org_id.or(asked).or(session.org_id);
+        match wanted {
+            Some(org) => {
+                if self.active_roles(org, session.user_id).await?.is_none() {
+                    return Err(Error::new(
+                        ErrorCode::AccessDenied,
+                        "you are not a member of the organization this app signs you in to",
+                    ));
+                }
+                Ok(Some(org))
+            }
+            None => self.only_organization(session.user_id).await,
+        }
+    }
+
+    /// Records that `client` got a code from `session` (for back-channel logout).
+    pub(crate) async fn remember_session_client(
+        &self,
+        session: entities::SessionId,
+        client: ClientId,
+    ) -> Result<()> {
+        session_client::Entity::insert(session_client::ActiveModel {
+            session_id: Set(session),
+            client_id: Set(client),
+            created_at: Set(self.now()),
+        })
+        .on_conflict_do_nothing_on([
+            session_client::Column::SessionId,
+            session_client::Column::ClientId,
+        ])
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+}
