@@ -62,6 +62,20 @@ pub struct Config {
     pub authorization_code_ttl_secs: u64,
     /// Dynamic client registration: off, open (public apps without a token) or token.
     pub client_registration: broker::provider::registration::RegistrationPolicy,
+    /// The sender of Tessera's mail (`Name <address>`).
+    pub mail_from: String,
+    /// Whether users may set and sign in with passwords.
+    pub password_login: bool,
+    /// Whether an unknown email may create an account.
+    pub signup: bool,
+    /// Minutes an emailed sign-in link or code stays valid.
+    pub email_link_ttl_mins: u64,
+    /// Argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
 }
 
 /// A setting that failed validation, with where it came from and why.
@@ -93,6 +107,13 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_KEY_ROTATION_DAYS", "key_rotation_days"),
     ("TESSERA_AUTHORIZATION_CODE_TTL", "authorization_code_ttl"),
     ("TESSERA_CLIENT_REGISTRATION", "client_registration"),
+    ("TESSERA_MAIL_FROM", "mail_from"),
+    ("TESSERA_PASSWORD_LOGIN", "password_login"),
+    ("TESSERA_SIGNUP", "signup"),
+    ("TESSERA_EMAIL_LINK_TTL", "email_link_ttl"),
+    ("TESSERA_ARGON2_MEMORY_KIB", "argon2_memory_kib"),
+    ("TESSERA_ARGON2_ITERATIONS", "argon2_iterations"),
+    ("TESSERA_ARGON2_PARALLELISM", "argon2_parallelism"),
 ];
 
 /// The environment variable that names the optional TOML file.
@@ -355,7 +376,59 @@ impl Config {
                 other => return Err(raw.error(format!("'{other}' is not off, open or token"))),
             },
         };
+        let mail_from = match sources.take("mail_from") {
+            None => format!(
+                "Tessera <no-reply@{}>",
+                public_url.host_str().unwrap_or("localhost")
+            ),
+            Some(raw) => {
+                if !broker::mail::is_valid_sender(&raw.value) {
+                    return Err(
+                        raw.error("must be an address such as Tessera <no-reply@example.com>")
+                    );
+                }
+                raw.value
+            }
+        };
+        let password_login = sources
+            .take("password_login")
+            .map(|raw| raw.boolean())
+            .transpose()?
+            .unwrap_or(false);
+        let signup = sources
+            .take("signup")
+            .map(|raw| raw.boolean())
+            .transpose()?
+            .unwrap_or(true);
+        let email_link_ttl_mins = sources
+            .take("email_link_ttl")
+            .map(|raw| raw.number(1..=1440, "minutes"))
+            .transpose()?
+            .unwrap_or(15);
+        let defaults = broker::login::PasswordParams::default();
+        let argon2_memory_kib = sources
+            .take("argon2_memory_kib")
+            .map(|raw| raw.number(8..=4_194_304, "KiB"))
+            .transpose()?
+            .map_or(defaults.memory_kib, |n| n as u32);
+        let argon2_iterations = sources
+            .take("argon2_iterations")
+            .map(|raw| raw.number(1..=64, "passes"))
+            .transpose()?
+            .map_or(defaults.iterations, |n| n as u32);
+        let argon2_parallelism = sources
+            .take("argon2_parallelism")
+            .map(|raw| raw.number(1..=64, "lanes"))
+            .transpose()?
+            .map_or(defaults.parallelism, |n| n as u32);
         Ok(Self {
+            mail_from,
+            password_login,
+            signup,
+            email_link_ttl_mins,
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
             listen,
             public_url,
             data_dir,
@@ -397,6 +470,20 @@ impl Config {
         settings.key_rotation_interval = (self.key_rotation_days > 0)
             .then(|| std::time::Duration::from_secs(self.key_rotation_days * 24 * 3600));
         settings
+    }
+
+    /// Local sign-in settings; fails when passkeys cannot work at the public URL.
+    pub fn login(&self) -> broker::Result<broker::login::LoginSettings> {
+        let mut settings = broker::login::LoginSettings::new(self.public_url.clone())?;
+        settings.email_link_ttl = std::time::Duration::from_secs(self.email_link_ttl_mins * 60);
+        settings.password_login = self.password_login;
+        settings.signup = self.signup;
+        settings.password_params = broker::login::PasswordParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        Ok(settings)
     }
 
     /// The public base URL as a string without a trailing slash.

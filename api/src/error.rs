@@ -149,6 +149,7 @@ pub fn oauth_error_code(error: &Error) -> &'static str {
         | C::ExpiredToken
         | C::ConsentRequired
         | C::InvalidClientMetadata
+        | C::UnmetAuthenticationRequirements
         | C::InvalidRedirectUri => error.code().as_str(),
         _ => match error.kind() {
             ErrorKind::Unauthenticated => "invalid_client",

@@ -1,11 +1,14 @@
 //! The `tessera` binary as a library: configuration, command line, HTTP surfaces and the
 //! OpenAPI document. Handlers are thin: they extract, call one broker function, map the error.
 
+pub mod account;
+pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod login;
 pub mod oauth;
 pub mod openapi;
 pub mod ops;

@@ -78,6 +78,14 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
         Some(server) => HickoryTxtResolver::with_server(server),
         None => HickoryTxtResolver::system(),
     }?);
+    let login = config.login().context("TESSERA_PUBLIC_URL")?;
+    let mailer: Arc<dyn broker::mail::Mailer> = match &config.smtp_url {
+        Some(url) => Arc::new(
+            broker::mail::SmtpMailer::new(url.expose_secret(), &config.mail_from)
+                .context("TESSERA_SMTP_URL")?,
+        ),
+        None => Arc::new(broker::mail::LogMailer),
+    };
     let broker = Broker::new(BrokerParts {
         db,
         store,
@@ -85,6 +93,8 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
         master_key,
         dns,
         provider: config.provider(),
+        login,
+        mailer,
     });
     broker.ensure_signing_keys().await?;
     Ok(broker)
@@ -182,7 +192,20 @@ fn app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
         .service(web::redirect("/docs", "/docs/"))
+        .app_data(
+            web::FormConfig::default()
+                .limit(16 * 1024)
+                .error_handler(|err, _| {
+                    crate::error::HtmlError(broker::Error::new(
+                        ErrorCode::InvalidField,
+                        format!("the form is not valid: {err}"),
+                    ))
+                    .into()
+                }),
+        )
         .configure(|cfg| oauth::routes(cfg, registration))
+        .configure(crate::login::routes)
+        .configure(crate::account::routes)
         .service(ops::index)
         .service(ops::asset)
         .default_service(web::to(route_not_found))

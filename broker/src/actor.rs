@@ -1,6 +1,6 @@
 //! Who is acting: the authenticated caller, what it may see, and how it appears in the audit log.
 
-use entities::{ApiKeyId, OrgId};
+use entities::{ApiKeyId, OrgId, UserId};
 
 /// How far a caller's authority reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub enum ActorKind {
     Cli,
     /// Tessera itself (start-up tasks, schedules).
     System,
+    /// A person acting on their own account at the login or account pages.
+    User(UserId),
+    /// Someone not (yet) signed in, at the login pages.
+    Anonymous,
 }
 
 /// The caller of a broker operation: authority for checks, identity for the audit log.
@@ -56,6 +60,17 @@ impl Actor {
         }
     }
 
+    /// A person at the login or account pages: no admin authority at all (an org scope that
+    /// matches no organization), identified in the audit log by their user id when known.
+    pub fn end_user(user: Option<UserId>, ip: Option<String>, request_id: Option<String>) -> Self {
+        Self {
+            kind: user.map_or(ActorKind::Anonymous, ActorKind::User),
+            scope: Scope::Org(OrgId(uuid::Uuid::nil())),
+            ip,
+            request_id,
+        }
+    }
+
     /// Whether the caller has instance-wide authority.
     pub fn is_instance_admin(&self) -> bool {
         self.scope == Scope::Instance
@@ -75,6 +90,8 @@ impl Actor {
             ActorKind::ApiKey(_) => "api_key",
             ActorKind::Cli => "cli",
             ActorKind::System => "system",
+            ActorKind::User(_) => "user",
+            ActorKind::Anonymous => "anonymous",
         }
     }
 
@@ -82,7 +99,8 @@ impl Actor {
     pub(crate) fn audit_id(&self) -> Option<String> {
         match self.kind {
             ActorKind::ApiKey(id) => Some(id.to_string()),
-            ActorKind::Cli | ActorKind::System => None,
+            ActorKind::User(id) => Some(id.to_string()),
+            ActorKind::Cli | ActorKind::System | ActorKind::Anonymous => None,
         }
     }
 }

@@ -60,6 +60,20 @@ audit_actions! {
     ClientUpdated = "client.updated", "An app's settings changed.";
     ClientSecretRotated = "client.secret_rotated", "An app got a new secret; the old one stopped working.";
     ClientDeleted = "client.deleted", "An app was deleted with its refresh tokens.";
+    UserSignedIn = "user.signed_in", "A user signed in on the login pages (data: method, amr).";
+    UserSignInFailed = "user.sign_in_failed", "A sign-in attempt failed (data: method, reason; target is the user when known).";
+    UserSignedOut = "user.signed_out", "A user signed out or ended one of their sessions from the account page.";
+    EmailLinkSent = "user.email_link_sent", "A sign-in link was emailed (data: purpose; recorded for known and new addresses alike).";
+    EmailVerified = "user.email_verified", "A user proved their email address by link or code.";
+    PasskeyAdded = "passkey.added", "A passkey was registered (data: name, backup_eligible).";
+    PasskeyRenamed = "passkey.renamed", "A passkey was renamed (data: name).";
+    PasskeyRemoved = "passkey.removed", "A passkey was removed.";
+    PasswordSet = "password.set", "A password was set or changed.";
+    PasswordRemoved = "password.removed", "A password was removed.";
+    TotpEnrolled = "totp.enrolled", "An authenticator app was confirmed as second factor.";
+    TotpRemoved = "totp.removed", "An authenticator app was removed.";
+    RecoveryCodesGenerated = "recovery_codes.generated", "A new set of recovery codes replaced the old one.";
+    RecoveryCodeUsed = "recovery_code.used", "A recovery code stood in for the second factor (data: remaining).";
 }
 
 /// What an event is about: a kind (`organization`, `domain`, …) and an id.

@@ -131,6 +131,25 @@ error_codes! {
     UnknownClient = "unknown_client", NotFound, "Sign-in page: the link names an app Tessera does not know.";
     RedirectUriMismatch = "redirect_uri_mismatch", InvalidInput, "Sign-in page: the app's redirect_uri is missing or not registered for it.";
     SignInExpired = "sign_in_expired", InvalidInput, "Sign-in page: the sign-in transaction expired or was already finished.";
+    CsrfCheckFailed = "csrf_check_failed", Forbidden, "Browser pages: the form's anti-forgery token is missing or does not match the cookie; reload the page and try again.";
+    EmailLinkInvalid = "email_link_invalid", InvalidInput, "Sign-in: the email link is unknown, already used or expired; ask for a new one.";
+    EmailCodeInvalid = "email_code_invalid", InvalidInput, "Sign-in: the code from the email is wrong or expired.";
+    PasskeyRejected = "passkey_rejected", InvalidInput, "Sign-in: the passkey response is malformed, for another site, or does not verify.";
+    PasskeyUnknown = "passkey_unknown", InvalidInput, "Sign-in: the passkey is not registered here (it may have been removed).";
+    PasskeyAlreadyRegistered = "passkey_already_registered", Conflict, "This authenticator is already registered.";
+    PasskeyNotFound = "passkey_not_found", NotFound, "The account has no such passkey.";
+    CeremonyExpired = "ceremony_expired", InvalidInput, "Sign-in: the passkey or sign-in step expired or was already used; start again.";
+    SessionNotFound = "session_not_found", NotFound, "The account has no such session.";
+    SignInFailed = "sign_in_failed", Unauthenticated, "Sign-in: the email or password is wrong.";
+    SecondFactorInvalid = "second_factor_invalid", Unauthenticated, "Sign-in: the authenticator code or recovery code is wrong or already used.";
+    AccountLocked = "account_locked", RateLimited, "Sign-in: too many failed attempts for this account; wait for Retry-After seconds.";
+    PasswordLoginDisabled = "password_login_disabled", Forbidden, "Passwords are turned off on this instance (TESSERA_PASSWORD_LOGIN).";
+    WeakPassword = "weak_password", InvalidInput, "The password is too short, too long, too common, or contains the email address.";
+    ReauthenticationRequired = "reauthentication_required", Forbidden, "Account page: sign in again (within the last 10 minutes) before changing credentials.";
+    TotpNotEnrolled = "totp_not_enrolled", Conflict, "The account has no pending or active authenticator app.";
+    TotpAlreadyEnrolled = "totp_already_enrolled", Conflict, "An authenticator app is already set up; remove it before adding another.";
+    UnmetAuthenticationRequirements = "unmet_authentication_requirements", Forbidden, "OIDC: the sign-in did not reach the authentication level the app asked for (acr_values).";
+    LastCredential = "last_credential", Conflict, "Removing this would leave the account without a way to sign in besides email.";
     RateLimited = "rate_limited", RateLimited, "Too many attempts; wait for Retry-After seconds.";
     DnsUnavailable = "dns_unavailable", Unavailable, "DNS could not be queried; try again later.";
     ServiceUnavailable = "service_unavailable", Unavailable, "A dependency (database or store) is unreachable; try again later.";
@@ -195,6 +214,12 @@ impl Error {
         let mut error = Self::new(ErrorCode::RateLimited, "too many attempts; try again later");
         error.retry_after = Some(retry_after);
         error
+    }
+
+    /// Tells the caller when to try again (the `Retry-After` header).
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = Some(retry_after);
+        self
     }
 
     /// Names the request field at fault.

@@ -12,6 +12,8 @@ pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod login;
+pub mod mail;
 pub mod membership;
 pub mod org;
 pub mod page;
@@ -51,6 +53,10 @@ pub struct BrokerParts {
     pub dns: Arc<dyn dns::TxtResolver>,
     /// How the OIDC provider behaves (issuer, token lifetimes, key rotation).
     pub provider: provider::ProviderSettings,
+    /// Local sign-in (links, passkeys, passwords).
+    pub login: login::LoginSettings,
+    /// Outgoing mail.
+    pub mailer: Arc<dyn mail::Mailer>,
 }
 
 /// The domain service. Cheap to clone; every clone shares the same pools.
@@ -125,6 +131,10 @@ impl Broker {
             ..TransactionOptions::default()
         };
         Ok(self.db().begin_with_options(options).await?)
+    }
+
+    pub(crate) fn mailer(&self) -> Arc<dyn mail::Mailer> {
+        self.inner.parts.mailer.clone()
     }
 
     pub(crate) fn master_key(&self) -> &MasterKey {

@@ -6,13 +6,15 @@ use chrono::{DateTime, Duration, Utc};
 use entities::session;
 use entities::{OrgId, SessionId, UserId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use secrecy::SecretString;
 use serde_json::json;
 
 use crate::Broker;
 use crate::crypto::{hash_secret, random_token};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 
 /// A session as stored.
 pub type Session = session::Model;
@@ -107,6 +109,55 @@ impl Broker {
             .one(self.db())
             .await?
             .is_some_and(|s| is_live(&s, now)))
+    }
+
+    /// The user's live sessions, most recently used first.
+    pub async fn sessions_of(&self, user: UserId) -> Result<Vec<Session>> {
+        let now = self.now();
+        Ok(session::Entity::find()
+            .filter(session::Column::UserId.eq(user))
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .filter(session::Column::IdleExpiresAt.gt(now))
+            .order_by_desc(session::Column::LastSeenAt)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Ends one of the user's own sessions (the account page); other users' sessions are
+    /// invisible here.
+    pub async fn revoke_own_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        client: &crate::login::ClientInfo,
+    ) -> Result<()> {
+        let revoked = session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(self.now()))
+            .filter(session::Column::Id.eq(id))
+            .filter(session::Column::UserId.eq(user))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(self.db())
+            .await?;
+        if revoked.rows_affected == 0 {
+            return Err(Error::new(
+                ErrorCode::SessionNotFound,
+                format!("no session '{id}'"),
+            ));
+        }
+        crate::audit::record(
+            self.db(),
+            self.now(),
+            crate::audit::Entry {
+                actor: &client.actor(Some(user)),
+                org: None,
+                action: crate::audit::AuditAction::UserSignedOut,
+                target: crate::audit::Target::new("session", id),
+                data: json!({}),
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// Ends a session.

@@ -73,7 +73,41 @@ pub(crate) async fn find_or_create_by_email(
     Ok((user, created))
 }
 
+/// An upstream identity as the account page shows it.
+#[derive(Debug, Clone)]
+pub struct LinkedIdentity {
+    /// The connection's display name.
+    pub connection: String,
+    /// The IdP's subject.
+    pub subject: String,
+    /// When it was last used.
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 impl crate::Broker {
+    /// The user with `id`.
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        find(self.db(), id).await?.ok_or_else(|| not_found(id))
+    }
+
+    /// The user's linked upstream identities.
+    pub async fn identities_of(&self, id: UserId) -> Result<Vec<LinkedIdentity>> {
+        use entities::{connection, identity};
+        let rows = identity::Entity::find()
+            .filter(identity::Column::UserId.eq(id))
+            .find_also_related(connection::Entity)
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(identity, connection)| LinkedIdentity {
+                connection: connection.map(|c| c.name).unwrap_or_default(),
+                subject: identity.subject,
+                last_login_at: identity.last_login_at,
+            })
+            .collect())
+    }
+
     /// The user with `email`, created (with an unverified email) when there is none yet.
     pub async fn find_or_create_user(&self, actor: &Actor, email: &str) -> Result<User> {
         let email = crate::validate::email("email", email)?;

@@ -1,6 +1,10 @@
 //! Tessera's pages and static assets, compiled into the binary so the server needs no files
 //! on disk and no build step: HTML templates, CSS and small ES modules.
 
+mod login;
+
+pub use login::*;
+
 /// The landing page served at `/`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 
@@ -150,13 +154,36 @@ pub struct Asset {
 }
 
 /// Files served under `/assets/`.
-const ASSETS: &[(&str, Asset)] = &[(
-    "tessera.css",
-    Asset {
-        bytes: include_bytes!("../assets/tessera.css"),
-        content_type: "text/css; charset=utf-8",
-    },
-)];
+const ASSETS: &[(&str, Asset)] = &[
+    (
+        "tessera.css",
+        Asset {
+            bytes: include_bytes!("../assets/tessera.css"),
+            content_type: "text/css; charset=utf-8",
+        },
+    ),
+    (
+        "login.js",
+        Asset {
+            bytes: include_bytes!("../assets/login.js"),
+            content_type: "text/javascript; charset=utf-8",
+        },
+    ),
+    (
+        "account.js",
+        Asset {
+            bytes: include_bytes!("../assets/account.js"),
+            content_type: "text/javascript; charset=utf-8",
+        },
+    ),
+    (
+        "webauthn.js",
+        Asset {
+            bytes: include_bytes!("../assets/webauthn.js"),
+            content_type: "text/javascript; charset=utf-8",
+        },
+    ),
+];
 
 /// The asset called `name`, if there is one.
 pub fn asset(name: &str) -> Option<Asset> {

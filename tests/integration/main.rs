@@ -14,5 +14,6 @@ mod memberships;
 mod openapi;
 mod ops;
 mod organizations;
+mod login;
 mod provider;
 mod store;

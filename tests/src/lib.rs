@@ -8,6 +8,7 @@
 
 pub mod dns;
 pub mod real;
+pub mod smtp;
 pub mod receiver;
 
 use std::path::PathBuf;

@@ -60,12 +60,16 @@ pub fn sign_in_url(
     issuer: &str,
     return_to: &str,
     login_hint: Option<&str>,
+    acr: Option<&str>,
 ) -> Result<String, HtmlError> {
     let mut url = url::Url::parse(&format!("{issuer}{}", path::SIGN_IN))
         .map_err(|e| HtmlError(broker::Error::internal(e)))?;
     url.query_pairs_mut().append_pair("return_to", return_to);
     if let Some(hint) = login_hint {
         url.query_pairs_mut().append_pair("login_hint", hint);
+    }
+    if let Some(acr) = acr {
+        url.query_pairs_mut().append_pair("acr", acr);
     }
     Ok(url.to_string())
 }
@@ -123,9 +127,10 @@ pub(super) fn respond(
         AuthorizeOutcome::SignIn {
             transaction,
             login_hint,
+            acr,
         } => {
             let return_to = format!("{}?transaction={transaction}", path::AUTHORIZE_RESUME);
-            sign_in_url(issuer, &return_to, login_hint.as_deref())?
+            sign_in_url(issuer, &return_to, login_hint.as_deref(), acr)?
         }
     };
     Ok(redirect(location, after_post))

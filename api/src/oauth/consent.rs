@@ -25,7 +25,7 @@ pub async fn consent_page(
 ) -> Result<HttpResponse, HtmlError> {
     let Some(session) = current_session(&req, &state.config, &state.broker).await? else {
         let return_to = format!("/oauth2/consent?transaction={}", query.transaction);
-        let location = sign_in_url(&state.broker.provider().issuer, &return_to, None)?;
+        let location = sign_in_url(&state.broker.provider().issuer, &return_to, None, None)?;
         return Ok(HttpResponse::Found()
             .insert_header((LOCATION, location))
             .finish());

@@ -59,7 +59,7 @@ pub async fn device_page(
             ),
             None => "/device".to_owned(),
         };
-        let location = sign_in_url(&state.broker.provider().issuer, &return_to, None)?;
+        let location = sign_in_url(&state.broker.provider().issuer, &return_to, None, None)?;
         return Ok(HttpResponse::Found()
             .insert_header((LOCATION, location))
             .finish());

@@ -154,6 +154,8 @@ pub enum AuthorizeOutcome {
         transaction: String,
         /// Pre-fill for the email field.
         login_hint: Option<String>,
+        /// The authentication level the app asked for (`acr_values`), if any.
+        acr: Option<&'static str>,
     },
 }
 
@@ -457,7 +459,25 @@ impl Broker {
                     .is_none_or(|max| (now - s.auth_time).num_seconds() <= max);
             login_ok && age_ok
         };
-        let Some(session) = session.filter(fresh_enough) else {
+        let required_acr = crate::login::acr::requirement(request.acr_values.as_deref());
+        if let (Some(required), Some(s)) = (required_acr, &session) {
+            let reached = crate::login::acr::satisfies(s.acr.as_deref(), required);
+            if !reached && s.auth_time >= request.received_at {
+                // The user signed in for this request and still did not reach the level:
+                // tell the app instead of sending the user round in circles.
+                return Ok(self.denied(
+                    request,
+                    Error::new(
+                        ErrorCode::UnmetAuthenticationRequirements,
+                        format!("the sign-in did not reach {required}"),
+                    ),
+                ));
+            }
+        }
+        let strong_enough = |s: &Session| {
+            required_acr.is_none_or(|r| crate::login::acr::satisfies(s.acr.as_deref(), r))
+        };
+        let Some(session) = session.filter(|s| fresh_enough(s) && strong_enough(s)) else {
             if request.prompt.iter().any(|p| p == "none") {
                 return Ok(self.denied(
                     request,
@@ -473,6 +493,7 @@ impl Broker {
             return Ok(AuthorizeOutcome::SignIn {
                 transaction,
                 login_hint,
+                acr: required_acr,
             });
         };
         let org = match self.grant_org(client, request.organization, &session).await {

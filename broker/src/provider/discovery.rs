@@ -87,6 +87,7 @@ fn base_metadata(settings: &ProviderSettings) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "acr_values_supported": crate::login::acr::SUPPORTED,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
             "at_hash", "sid", "email", "email_verified", "name", "given_name", "family_name",

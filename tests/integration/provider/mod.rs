@@ -5,7 +5,7 @@ mod client_credentials;
 mod clients;
 mod device;
 mod discovery;
-mod flow;
+pub mod flow;
 mod introspection;
 mod keys;
 mod logout;

@@ -1,0 +1,61 @@
+//! Home-realm discovery: an email whose domain an organization has verified, and which has an
+//! active SSO connection, signs in at that organization's IdP instead of locally.
+
+use entities::connection::{self, ConnectionStatus};
+use entities::{ConnectionId, OrgId, domain, organization};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::Broker;
+use crate::error::Result;
+
+/// Where an email address signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInRoute {
+    /// On Tessera's own pages (link, passkey, password).
+    Local,
+    /// At the organization's IdP.
+    Federated {
+        /// The organization that verified the domain.
+        org_id: OrgId,
+        /// Its slug.
+        org_slug: String,
+        /// The active connection to use.
+        connection_id: ConnectionId,
+    },
+}
+
+impl Broker {
+    /// Decides where `email` (already validated) signs in.
+    pub async fn sign_in_route(&self, email: &str) -> Result<SignInRoute> {
+        let Some((_, host)) = email.rsplit_once('@') else {
+            return Ok(SignInRoute::Local);
+        };
+        let Some(claimed) = domain::Entity::find()
+            .filter(domain::Column::Domain.eq(host))
+            .filter(domain::Column::Verified.eq(true))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(SignInRoute::Local);
+        };
+        let Some(connection) = connection::Entity::find()
+            .filter(connection::Column::OrgId.eq(claimed.org_id))
+            .filter(connection::Column::Status.eq(ConnectionStatus::Active))
+            .order_by_asc(connection::Column::CreatedAt)
+            .one(self.db())
+            .await?
+        else {
+            return Ok(SignInRoute::Local);
+        };
+        let slug = organization::Entity::find_by_id(claimed.org_id)
+            .one(self.db())
+            .await?
+            .map(|o| o.slug)
+            .unwrap_or_default();
+        Ok(SignInRoute::Federated {
+            org_id: claimed.org_id,
+            org_slug: slug,
+            connection_id: connection.id,
+        })
+    }
+}
