@@ -138,6 +138,7 @@ error_codes! {
     PasskeyUnknown = "passkey_unknown", InvalidInput, "Sign-in: the passkey is not registered here (it may have been removed).";
     PasskeyAlreadyRegistered = "passkey_already_registered", Conflict, "This authenticator is already registered.";
     PasskeyNotFound = "passkey_not_found", NotFound, "The account has no such passkey.";
+    PasskeysUnavailable = "passkeys_unavailable", Unavailable, "Passkeys are off because TESSERA_PUBLIC_URL is an IP address; serve Tessera at a host name.";
     CeremonyExpired = "ceremony_expired", InvalidInput, "Sign-in: the passkey or sign-in step expired or was already used; start again.";
     SessionNotFound = "session_not_found", NotFound, "The account has no such session.";
     SignInFailed = "sign_in_failed", Unauthenticated, "Sign-in: the email or password is wrong.";

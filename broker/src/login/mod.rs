@@ -42,7 +42,7 @@ pub struct LoginSettings {
     pub signup: bool,
     /// Argon2id cost.
     pub password_params: PasswordParams,
-    webauthn: Arc<Webauthn>,
+    webauthn: Option<Arc<Webauthn>>,
 }
 
 impl std::fmt::Debug for LoginSettings {
@@ -58,28 +58,43 @@ impl std::fmt::Debug for LoginSettings {
 }
 
 impl LoginSettings {
-    /// Settings for a deployment at `public_url`: the WebAuthn relying party is its host (an IP
-    /// address is never a valid RP ID, so passkeys need a host name, `localhost` included).
+    /// Settings for a deployment at `public_url`: the WebAuthn relying party is its host. An IP
+    /// address is never a valid RP ID, so at such a URL passkeys are off (with a warning) and
+    /// everything else works.
     pub fn new(public_url: Url) -> Result<Self> {
         let rp_id = public_url
             .host_str()
             .ok_or_else(|| Error::internal("the public URL has no host"))?
             .to_owned();
-        let webauthn = WebauthnBuilder::new(&rp_id, &public_url)
+        let webauthn = match WebauthnBuilder::new(&rp_id, &public_url)
             .and_then(|b| b.rp_name("Tessera").build())
-            .map_err(|e| Error::internal(format!("passkeys cannot use {public_url}: {e}")))?;
+        {
+            Ok(webauthn) => Some(Arc::new(webauthn)),
+            Err(e) => {
+                tracing::warn!(
+                    public_url = %public_url,
+                    "passkeys are off: TESSERA_PUBLIC_URL needs a host name, not an IP address ({e})"
+                );
+                None
+            }
+        };
         Ok(Self {
             public_url,
             email_link_ttl: Duration::from_secs(15 * 60),
             password_login: false,
             signup: true,
             password_params: PasswordParams::default(),
-            webauthn: Arc::new(webauthn),
+            webauthn,
         })
     }
 
-    pub(crate) fn webauthn(&self) -> &Webauthn {
-        &self.webauthn
+    pub(crate) fn webauthn(&self) -> Result<&Webauthn> {
+        self.webauthn.as_deref().ok_or_else(|| {
+            Error::new(
+                ErrorCode::PasskeysUnavailable,
+                "passkeys need Tessera to be served at a host name, not an IP address",
+            )
+        })
     }
 
     /// The public URL of a path on Tessera (`/login/link?...`).

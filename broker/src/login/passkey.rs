@@ -106,7 +106,7 @@ impl Broker {
         let display = user.name.clone().unwrap_or_else(|| email.clone());
         let (mut options, state) = self
             .login_settings()
-            .webauthn()
+            .webauthn()?
             .start_passkey_registration(user.id.as_uuid(), &email, &display, Some(exclude))
             .map_err(Error::internal)?;
         // webauthn-rs asks for a non-resident key; usernameless sign-in needs a discoverable
@@ -154,7 +154,7 @@ impl Broker {
             serde_json::from_value(credential.clone()).map_err(rejected)?;
         let passkey = self
             .login_settings()
-            .webauthn()
+            .webauthn()?
             .finish_passkey_registration(&answer, &pending.state)
             .map_err(rejected)?;
         let credential_id = passkey.cred_id().to_vec();
@@ -207,7 +207,7 @@ impl Broker {
     pub async fn start_passkey_sign_in(&self) -> Result<Ceremony> {
         let (options, state) = self
             .login_settings()
-            .webauthn()
+            .webauthn()?
             .start_discoverable_authentication()
             .map_err(Error::internal)?;
         let ceremony = random_token::<24>();
@@ -243,7 +243,7 @@ impl Broker {
                 return Err(rejected(e));
             }
         };
-        let webauthn = self.login_settings().webauthn();
+        let webauthn = self.login_settings().webauthn()?;
         let (user_handle, credential_id) = webauthn
             .identify_discoverable_authentication(&answer)
             .map_err(rejected)?;

@@ -29,7 +29,10 @@ impl Browser {
     fn url(&self, path: &str) -> String {
         if let Ok(absolute) = url::Url::parse(path) {
             // Mailed links carry the configured public URL (port 0 in tests): keep the path.
-            let query = absolute.query().map(|q| format!("?{q}")).unwrap_or_default();
+            let query = absolute
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
             format!("{}{}{query}", self.base, absolute.path())
         } else {
             format!("{}{path}", self.base)
@@ -104,7 +107,11 @@ fn location(response: &Response) -> String {
 async fn app_with_mail(extra: &[(&str, &str)]) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start();
     let mut env = vec![("TESSERA_SMTP_URL".to_owned(), sink.url())];
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let app = TestApp::spawn_with(Options { env, clock: None }).await;
     (app, sink)
 }
@@ -141,7 +148,12 @@ async fn an_emailed_link_signs_up_and_finishes_the_apps_request() {
     let (app, sink) = app_with_mail(&[]).await;
     let (client_id, _) = web_app(&app, json!({})).await;
     let (_, challenge) = pkce_pair();
-    let started = authorize(&app, None, &standard(&client_id, &challenge, "openid email")).await;
+    let started = authorize(
+        &app,
+        None,
+        &standard(&client_id, &challenge, "openid email"),
+    )
+    .await;
     assert_eq!(started.status(), 302);
     let (path, params) = location_params(&started);
     assert_eq!(path.path(), "/login", "{path}");
@@ -161,7 +173,10 @@ async fn an_emailed_link_signs_up_and_finishes_the_apps_request() {
     assert_eq!(confirmed.status(), 303);
     // A new account is offered a passkey first, then continues where it was going.
     let next = location(&confirmed);
-    assert!(next.starts_with("/account/passkey-prompt?return_to="), "{next}");
+    assert!(
+        next.starts_with("/account/passkey-prompt?return_to="),
+        "{next}"
+    );
     let resume = browser.get(&return_to).await;
     assert_eq!(resume.status(), 302);
     let (path, params) = location_params(&resume);
@@ -207,7 +222,9 @@ async fn the_code_signs_in_the_browser_that_asked_and_wrong_codes_burn_it() {
     ask_for_link(&mut browser, "cody@example.com", "/account").await;
     let mail = sink.wait_for("cody@example.com", 1).await;
     let code = mail.code();
-    let (_, csrf) = browser.page("/login/check-email?email=cody%40example.com").await;
+    let (_, csrf) = browser
+        .page("/login/check-email?email=cody%40example.com")
+        .await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = browser
         .post("/login/code", &[("csrf", &csrf), ("code", wrong)])
@@ -283,7 +300,12 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_mail_is_rate_limite
         location(&known).replace("known", ""),
         location(&unknown).replace("unknown", "")
     );
-    assert!(sink.wait_for("known@example.com", 1).await.raw.contains("sign-in link"));
+    assert!(
+        sink.wait_for("known@example.com", 1)
+            .await
+            .raw
+            .contains("sign-in link")
+    );
     sink.wait_for("unknown@example.com", 1).await;
 
     // Five mails per address per hour; the sixth is refused with Retry-After.
@@ -293,7 +315,11 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_mail_is_rate_limite
     }
     let limited = ask_for_link(&mut browser, "known@example.com", "/account").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait > 0 && wait <= 3600);
 
     let invalid = ask_for_link(&mut browser, "not an email", "/account").await;
@@ -310,7 +336,7 @@ async fn an_sso_domain_is_sent_to_its_connection() {
     {
         use broker::entities::{connection as c, domain as d};
         use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        let now = chrono::Utc::now();
+        let now = app.broker().now();
         d::ActiveModel {
             id: Set(broker::entities::DomainId::new()),
             org_id: Set(org_id),
@@ -344,23 +370,28 @@ async fn an_sso_domain_is_sent_to_its_connection() {
     let routed = ask_for_link(&mut browser, "worker@ACME.test", "/account").await;
     assert_eq!(routed.status(), 303);
     assert!(
-        location(&routed).starts_with(&format!("/sso/{connection}/start?login_hint=worker%40acme.test")),
+        location(&routed).starts_with(&format!(
+            "/sso/{connection}/start?login_hint=worker%40acme.test"
+        )),
         "{}",
         location(&routed)
     );
     let other = ask_for_link(&mut browser, "someone@elsewhere.test", "/account").await;
     assert!(location(&other).starts_with("/login/check-email"));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(sink.all().iter().all(|m| !m.to.iter().any(|t| t.contains("acme.test"))));
+    assert!(
+        sink.all()
+            .iter()
+            .all(|m| !m.to.iter().any(|t| t.contains("acme.test")))
+    );
 }
 
-fn totp_now(secret_base32: &str) -> String {
+fn totp_now(secret_base32: &str, now: u64) -> String {
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::try_from_base32(secret_base32).unwrap())
         .with_account_name("x")
         .build()
         .unwrap();
-    let now = chrono::Utc::now().timestamp() as u64;
     totp.generate(now).to_string()
 }
 
@@ -376,13 +407,19 @@ async fn password_with_an_authenticator_app_and_single_use_recovery_codes() {
     // Weak passwords are refused with the field named; a long one is accepted.
     let (_, csrf) = browser.page("/account").await;
     let weak = browser
-        .post("/account/password", &[("csrf", &csrf), ("password", "short")])
+        .post(
+            "/account/password",
+            &[("csrf", &csrf), ("password", "short")],
+        )
         .await;
     assert_eq!(weak.status(), 400);
     assert!(weak.text().await.unwrap().contains("at least 15"));
     let password = "violet staple canyon drift";
     let set = browser
-        .post("/account/password", &[("csrf", &csrf), ("password", password)])
+        .post(
+            "/account/password",
+            &[("csrf", &csrf), ("password", password)],
+        )
         .await;
     assert_eq!(set.status(), 303);
 
@@ -394,11 +431,23 @@ async fn password_with_an_authenticator_app_and_single_use_recovery_codes() {
     let at = page.find("id=\"totp-secret\">").unwrap();
     let secret = page[at + 17..].split('<').next().unwrap().to_owned();
     let wrong = browser
-        .post("/account/totp/confirm", &[("csrf", &csrf), ("code", "000000")])
+        .post(
+            "/account/totp/confirm",
+            &[("csrf", &csrf), ("code", "000000")],
+        )
         .await;
     assert_eq!(wrong.status(), 401);
     let confirmed = browser
-        .post("/account/totp/confirm", &[("csrf", &csrf), ("code", &totp_now(&secret))])
+        .post(
+            "/account/totp/confirm",
+            &[
+                ("csrf", &csrf),
+                (
+                    "code",
+                    &totp_now(&secret, app.broker().now().timestamp() as u64),
+                ),
+            ],
+        )
         .await;
     let codes_page = confirmed.text().await.unwrap();
     let codes: Vec<String> = codes_page
@@ -414,20 +463,36 @@ async fn password_with_an_authenticator_app_and_single_use_recovery_codes() {
     let wrong_password = fresh
         .post(
             "/login/password",
-            &[("csrf", &csrf), ("email", email), ("password", "not the password at all")],
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", "not the password at all"),
+            ],
         )
         .await;
     assert_eq!(wrong_password.status(), 401);
     let unknown_user = fresh
         .post(
             "/login/password",
-            &[("csrf", &csrf), ("email", "nobody@example.com"), ("password", password)],
+            &[
+                ("csrf", &csrf),
+                ("email", "nobody@example.com"),
+                ("password", password),
+            ],
         )
         .await;
     assert_eq!(unknown_user.status(), 401);
     assert_eq!(
-        wrong_password.text().await.unwrap().contains("email or password is wrong"),
-        unknown_user.text().await.unwrap().contains("email or password is wrong"),
+        wrong_password
+            .text()
+            .await
+            .unwrap()
+            .contains("email or password is wrong"),
+        unknown_user
+            .text()
+            .await
+            .unwrap()
+            .contains("email or password is wrong"),
     );
     let first = fresh
         .post(
@@ -451,7 +516,11 @@ async fn password_with_an_authenticator_app_and_single_use_recovery_codes() {
     let recovered = fresh
         .post(
             "/login/second-factor",
-            &[("csrf", &csrf), ("ticket", &ticket), ("code", &codes[0].to_uppercase())],
+            &[
+                ("csrf", &csrf),
+                ("ticket", &ticket),
+                ("code", &codes[0].to_uppercase()),
+            ],
         )
         .await;
     assert_eq!(recovered.status(), 303);
@@ -476,7 +545,10 @@ async fn password_with_an_authenticator_app_and_single_use_recovery_codes() {
         .await;
     assert_eq!(replay.status(), 401);
     let events = app
-        .admin(reqwest::Method::GET, "/api/v1/audit-events?action=recovery_code.used")
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/audit-events?action=recovery_code.used",
+        )
         .send()
         .await
         .unwrap()
@@ -496,7 +568,10 @@ async fn repeated_failures_soft_lock_the_account_with_retry_after() {
     let (_, csrf) = browser.page("/account").await;
     let password = "a perfectly long passphrase";
     browser
-        .post("/account/password", &[("csrf", &csrf), ("password", password)])
+        .post(
+            "/account/password",
+            &[("csrf", &csrf), ("password", password)],
+        )
         .await;
 
     let mut attacker = Browser::new(&app);
@@ -505,7 +580,11 @@ async fn repeated_failures_soft_lock_the_account_with_retry_after() {
         let r = attacker
             .post(
                 "/login/password",
-                &[("csrf", &csrf), ("email", email), ("password", "guess guess guess!")],
+                &[
+                    ("csrf", &csrf),
+                    ("email", email),
+                    ("password", "guess guess guess!"),
+                ],
             )
             .await;
         assert_eq!(r.status(), 401);
@@ -530,7 +609,11 @@ async fn passwords_are_off_unless_enabled() {
     let refused = browser
         .post(
             "/login/password",
-            &[("csrf", &csrf), ("email", "a@example.com"), ("password", "whatever it is here")],
+            &[
+                ("csrf", &csrf),
+                ("email", "a@example.com"),
+                ("password", "whatever it is here"),
+            ],
         )
         .await;
     assert_eq!(refused.status(), 403);
@@ -542,7 +625,11 @@ async fn an_app_asking_for_a_stronger_sign_in_sends_a_link_user_back_to_sign_in(
     let (client_id, _) = web_app(&app, json!({})).await;
     let mut browser = Browser::new(&app);
     ask_for_link(&mut browser, "weak@example.com", "/account").await;
-    open_link(&mut browser, &sink.wait_for("weak@example.com", 1).await.link()).await;
+    open_link(
+        &mut browser,
+        &sink.wait_for("weak@example.com", 1).await.link(),
+    )
+    .await;
     let (_, challenge) = pkce_pair();
     let mut params = standard(&client_id, &challenge, "openid");
     params.push(("acr_values", "phr"));
