@@ -97,7 +97,14 @@ pub fn check_csrf(
     };
     if let Some(origin) = req.headers().get(ORIGIN).and_then(|o| o.to_str().ok()) {
         let expected = config.public_url.origin().ascii_serialization();
-        if origin != expected {
+        // Browsers send `Origin: null` for same-origin posts under some referrer policies;
+        // their own `Sec-Fetch-Site` still says where the form came from.
+        let same_site_null = origin == "null"
+            && req
+                .headers()
+                .get("sec-fetch-site")
+                .is_some_and(|v| v.as_bytes() == b"same-origin");
+        if origin != expected && !same_site_null {
             return Err(fail("the form was sent from another site"));
         }
     }

@@ -257,10 +257,11 @@ impl ResponseError for HtmlError {
         } else {
             tracing::info!(code = %error.code(), "{}", error.message());
         }
-        let title = if status.is_server_error() {
-            "Something went wrong"
-        } else {
-            "This sign-in link does not work"
+        let title = match error.code() {
+            _ if status.is_server_error() => "Something went wrong",
+            ErrorCode::CsrfCheckFailed => "This form expired",
+            ErrorCode::RateLimited | ErrorCode::AccountLocked => "Too many attempts",
+            _ => "This sign-in link does not work",
         };
         let page = frontend::error_page(
             title,

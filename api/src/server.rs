@@ -212,7 +212,7 @@ fn app(
         .wrap(
             DefaultHeaders::new()
                 .add(("x-content-type-options", "nosniff"))
-                .add(("referrer-policy", "no-referrer"))
+                .add(("referrer-policy", "same-origin"))
                 .add(("x-frame-options", "DENY"))
                 .add(("cache-control", "no-store")),
         )

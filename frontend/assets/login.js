@@ -30,7 +30,10 @@ async function startConditional() {
   try {
     await finishLogin(await getAssertion('conditional', controller.signal));
   } catch (error) {
-    if (error?.name !== 'AbortError' && !controller.signal.aborted) showError(error);
+    // The background autofill request was not something the user asked for: a browser that
+    // cancels it (no passkey saved, dismissed) is not an error worth showing.
+    const quiet = ['AbortError', 'NotAllowedError'].includes(error?.name);
+    if (!quiet && !controller.signal.aborted) showError(error);
   } finally {
     if (conditional === controller) conditional = null;
   }

@@ -8,8 +8,8 @@
 
 pub mod dns;
 pub mod real;
-pub mod smtp;
 pub mod receiver;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::sync::Arc;

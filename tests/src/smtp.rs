@@ -78,7 +78,9 @@ pub struct SmtpSink {
 
 impl std::fmt::Debug for SmtpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpSink").field("port", &self.port).finish()
+        f.debug_struct("SmtpSink")
+            .field("port", &self.port)
+            .finish()
     }
 }
 
@@ -93,7 +95,10 @@ impl SmtpSink {
             ..Collector::default()
         };
         let mut server = Server::new(handler);
-        server.with_name("sink.test").with_tcp_listener(listener).with_num_threads(2);
+        server
+            .with_name("sink.test")
+            .with_tcp_listener(listener)
+            .with_num_threads(2);
         std::thread::spawn(move || {
             let _ = server.serve();
         });
@@ -140,7 +145,10 @@ impl Received {
 
     /// The six-digit code in the message.
     pub fn code(&self) -> String {
-        let at = self.raw.find("enter this code there: ").expect("a code in the mail");
+        let at = self
+            .raw
+            .find("enter this code there: ")
+            .expect("a code in the mail");
         self.raw[at + 23..at + 29].to_owned()
     }
 }
