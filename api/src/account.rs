@@ -5,19 +5,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use broker::entities::{PasskeyId, SessionId};
-use broker::session::Session;
-use broker::user::User;
 use broker::{Error, ErrorCode};
 use serde::Deserialize;
 
 use crate::browser::{
-    ACCOUNT_PATH, check_csrf, client_info, csrf_token, error_status, page, safe_return_to,
-    see_other,
+    ACCOUNT_PATH, check_csrf, client_info, csrf_token, page, page_for, safe_return_to, see_other,
 };
 use crate::error::{ApiError, HtmlError};
+use crate::extract::EndUser;
 use crate::json::Json;
 use crate::server::AppState;
-use crate::session::current_session;
 
 /// How recent a sign-in must be to change credentials.
 const REAUTH_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
@@ -39,28 +36,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(recovery_codes);
 }
 
-/// The signed-in user, or the response that sends the browser to sign in.
-async fn signed_in(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<Result<(Session, User), HttpResponse>, Error> {
-    let Some(session) = current_session(req, &state.config, &state.broker).await? else {
-        return Ok(Err(see_other("/login?return_to=%2Faccount", None)));
-    };
-    let user = state.broker.user(session.user_id).await?;
-    Ok(Ok((session, user)))
-}
-
-/// For JSON endpoints: the user, or `401`.
-async fn signed_in_json(req: &HttpRequest, state: &AppState) -> Result<(Session, User), Error> {
-    match signed_in(req, state).await? {
-        Ok(found) => Ok(found),
-        Err(_) => Err(Error::new(ErrorCode::SignInExpired, "sign in first")),
-    }
-}
-
-fn require_recent(state: &AppState, session: &Session) -> Result<(), Error> {
-    if state.broker.now() - session.auth_time > REAUTH_WINDOW {
+/// Fails with `reauthentication_required` when the sign-in is older than [`REAUTH_WINDOW`].
+fn require_recent(state: &AppState, me: &EndUser) -> Result<(), Error> {
+    if state.broker.now() - me.session.auth_time > REAUTH_WINDOW {
         return Err(Error::new(
             ErrorCode::ReauthenticationRequired,
             "sign in again to change how you sign in",
@@ -69,15 +47,8 @@ fn require_recent(state: &AppState, session: &Session) -> Result<(), Error> {
     Ok(())
 }
 
-/// Goes back to the account page after a form, or to sign-in when the sign-in is too old.
-fn done(
-    result: Result<(), Error>,
-    req: &HttpRequest,
-    state: &AppState,
-    user: &User,
-    session: &Session,
-) -> Result<HttpResponse, HtmlError> {
-    let _ = (req, state, user, session);
+/// Back to the account page after a form, or to sign-in when the sign-in is too old.
+fn back_to_account(result: Result<(), Error>) -> Result<HttpResponse, HtmlError> {
     match result {
         Ok(()) => Ok(see_other(ACCOUNT_PATH, None)),
         Err(e) if e.code() == ErrorCode::ReauthenticationRequired => {
@@ -94,11 +65,11 @@ fn date(t: chrono::DateTime<chrono::Utc>) -> String {
 async fn render_account(
     req: &HttpRequest,
     state: &AppState,
-    session: &Session,
-    user: &User,
+    me: &EndUser,
     error: Option<&Error>,
 ) -> Result<HttpResponse, Error> {
     let broker = &state.broker;
+    let user = &me.user;
     let passkeys: Vec<frontend::PasskeyRow> = broker
         .passkeys_of(user.id)
         .await?
@@ -116,7 +87,7 @@ async fn render_account(
         .await?
         .into_iter()
         .map(|s| frontend::SessionRow {
-            current: s.id == session.id,
+            current: s.id == me.session.id,
             id: s.id.to_string(),
             device: s.user_agent.unwrap_or_else(|| "unknown browser".into()),
             ip: s.ip.unwrap_or_default(),
@@ -147,10 +118,19 @@ async fn render_account(
         password_login: state.config.password_login,
         has_password: broker.has_password(user.id).await?,
         totp: factors.totp,
-        recovery_codes_left: broker.recovery_codes_left(user.id).await?,
+        recovery_codes_left: factors.recovery_codes_left,
     });
-    let status = error.map_or(StatusCode::OK, error_status);
-    Ok(page(status, body, set))
+    Ok(page_for(error, body, set))
+}
+
+/// The account page, or its error message for a form the user can correct.
+async fn account_with_error(
+    req: &HttpRequest,
+    state: &AppState,
+    me: &EndUser,
+    error: Error,
+) -> Result<HttpResponse, HtmlError> {
+    Ok(render_account(req, state, me, Some(&error)).await?)
 }
 
 /// The account page.
@@ -158,12 +138,9 @@ async fn render_account(
 pub async fn account_page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
 ) -> Result<HttpResponse, HtmlError> {
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    Ok(render_account(&req, &state, &session, &user, None).await?)
+    Ok(render_account(&req, &state, &me, None).await?)
 }
 
 /// Where to go after the passkey prompt.
@@ -178,18 +155,16 @@ pub async fn passkey_prompt(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<PromptQuery>,
-) -> Result<HttpResponse, HtmlError> {
-    if let Err(redirect) = signed_in(&req, &state).await? {
-        return Ok(redirect);
-    }
+    _me: EndUser,
+) -> HttpResponse {
     let return_to =
         safe_return_to(query.return_to.as_deref()).unwrap_or_else(|| ACCOUNT_PATH.into());
     let (csrf, set) = csrf_token(&req, &state.config);
-    Ok(page(
+    page(
         StatusCode::OK,
         frontend::passkey_prompt_page(&csrf, &return_to),
         set,
-    ))
+    )
 }
 
 /// Options for registering a passkey.
@@ -197,11 +172,11 @@ pub async fn passkey_prompt(
 pub async fn passkey_options(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
 ) -> Result<HttpResponse, ApiError> {
     check_csrf(&req, &state.config, None)?;
-    let (session, user) = signed_in_json(&req, &state).await?;
-    require_recent(&state, &session)?;
-    let ceremony = state.broker.start_passkey_registration(&user).await?;
+    require_recent(&state, &me)?;
+    let ceremony = state.broker.start_passkey_registration(&me.user).await?;
     Ok(HttpResponse::Ok().json(ceremony))
 }
 
@@ -219,16 +194,16 @@ pub struct Registration {
 pub async fn passkey_register(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     body: Json<Registration>,
 ) -> Result<HttpResponse, ApiError> {
     check_csrf(&req, &state.config, None)?;
-    let (session, user) = signed_in_json(&req, &state).await?;
-    require_recent(&state, &session)?;
+    require_recent(&state, &me)?;
     let client = client_info(&req, &state.config);
     let record = state
         .broker
         .finish_passkey_registration(
-            &user,
+            &me.user,
             &body.0.ceremony,
             &body.0.credential,
             body.0.name.as_deref(),
@@ -256,22 +231,19 @@ pub struct RenameForm {
 pub async fn passkey_rename(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     id: web::Path<PasskeyId>,
     form: web::Form<RenameForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
     match state
         .broker
-        .rename_passkey(user.id, *id, &form.name, &client)
+        .rename_passkey(me.user.id, *id, &form.name, &client)
         .await
     {
         Ok(()) => Ok(see_other(ACCOUNT_PATH, None)),
-        Err(e) => Ok(render_account(&req, &state, &session, &user, Some(&e)).await?),
+        Err(e) => account_with_error(&req, &state, &me, e).await,
     }
 }
 
@@ -280,20 +252,19 @@ pub async fn passkey_rename(
 pub async fn passkey_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     id: web::Path<PasskeyId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
-    let result = match require_recent(&state, &session) {
-        Ok(()) => state.broker.delete_passkey(user.id, *id, &client).await,
-        Err(e) => Err(e),
-    };
-    done(result, &req, &state, &user, &session)
+    back_to_account(
+        async {
+            require_recent(&state, &me)?;
+            state.broker.delete_passkey(me.user.id, *id, &client).await
+        }
+        .await,
+    )
 }
 
 /// Ends one of the user's sessions.
@@ -301,17 +272,18 @@ pub async fn passkey_delete(
 pub async fn session_revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     id: web::Path<SessionId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
-    let result = state.broker.revoke_own_session(user.id, *id, &client).await;
-    done(result, &req, &state, &user, &session)
+    back_to_account(
+        state
+            .broker
+            .revoke_own_session(me.user.id, *id, &client)
+            .await,
+    )
 }
 
 /// The password form.
@@ -326,28 +298,24 @@ pub struct PasswordForm {
 pub async fn password_set(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
-    let result = match require_recent(&state, &session) {
-        Ok(()) => {
-            state
-                .broker
-                .set_password(&user, &form.password, &client)
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let result = async {
+        require_recent(&state, &me)?;
+        state
+            .broker
+            .set_password(&me.user, &form.password, &client)
+            .await
+    }
+    .await;
     match result {
         Err(e) if e.code() == ErrorCode::WeakPassword => {
-            Ok(render_account(&req, &state, &session, &user, Some(&e)).await?)
+            account_with_error(&req, &state, &me, e).await
         }
-        other => done(other, &req, &state, &user, &session),
+        other => back_to_account(other),
     }
 }
 
@@ -356,19 +324,18 @@ pub async fn password_set(
 pub async fn password_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
-    let result = match require_recent(&state, &session) {
-        Ok(()) => state.broker.remove_password(user.id, &client).await,
-        Err(e) => Err(e),
-    };
-    done(result, &req, &state, &user, &session)
+    back_to_account(
+        async {
+            require_recent(&state, &me)?;
+            state.broker.remove_password(me.user.id, &client).await
+        }
+        .await,
+    )
 }
 
 /// Starts setting up an authenticator app: shows the QR code.
@@ -376,17 +343,14 @@ pub async fn password_delete(
 pub async fn totp_start(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    if let Err(e) = require_recent(&state, &session) {
-        return done(Err(e), &req, &state, &user, &session);
+    if let Err(e) = require_recent(&state, &me) {
+        return back_to_account(Err(e));
     }
-    let enrolment = state.broker.start_totp_enrolment(&user).await?;
+    let enrolment = state.broker.start_totp_enrolment(&me.user).await?;
     let (csrf, set) = csrf_token(&req, &state.config);
     Ok(page(
         StatusCode::OK,
@@ -413,15 +377,16 @@ pub struct TotpForm {
 pub async fn totp_confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     form: web::Form<TotpForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
-    match state.broker.confirm_totp(&user, &form.code, &client).await {
+    match state
+        .broker
+        .confirm_totp(&me.user, &form.code, &client)
+        .await
+    {
         Ok(Some(codes)) => Ok(page(
             StatusCode::OK,
             frontend::recovery_codes_page(&codes),
@@ -429,7 +394,7 @@ pub async fn totp_confirm(
         )),
         Ok(None) => Ok(see_other(ACCOUNT_PATH, None)),
         Err(e) if e.code() == ErrorCode::SecondFactorInvalid => {
-            Ok(render_account(&req, &state, &session, &user, Some(&e)).await?)
+            account_with_error(&req, &state, &me, e).await
         }
         Err(e) => Err(e.into()),
     }
@@ -440,19 +405,18 @@ pub async fn totp_confirm(
 pub async fn totp_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
     let client = client_info(&req, &state.config);
-    let result = match require_recent(&state, &session) {
-        Ok(()) => state.broker.remove_totp(user.id, &client).await,
-        Err(e) => Err(e),
-    };
-    done(result, &req, &state, &user, &session)
+    back_to_account(
+        async {
+            require_recent(&state, &me)?;
+            state.broker.remove_totp(me.user.id, &client).await
+        }
+        .await,
+    )
 }
 
 /// Replaces the recovery codes and shows the new ones.
@@ -460,20 +424,17 @@ pub async fn totp_delete(
 pub async fn recovery_codes(
     req: HttpRequest,
     state: web::Data<AppState>,
+    me: EndUser,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
-    let (session, user) = match signed_in(&req, &state).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    if let Err(e) = require_recent(&state, &session) {
-        return done(Err(e), &req, &state, &user, &session);
+    if let Err(e) = require_recent(&state, &me) {
+        return back_to_account(Err(e));
     }
     let client = client_info(&req, &state.config);
     let codes = state
         .broker
-        .generate_recovery_codes(user.id, &client)
+        .generate_recovery_codes(me.user.id, &client)
         .await?;
     Ok(page(
         StatusCode::OK,

@@ -202,9 +202,25 @@ pub fn see_other(
     response.finish()
 }
 
-/// The status a form error is shown with, and its `Retry-After`.
-pub fn error_status(error: &Error) -> actix_web::http::StatusCode {
-    crate::error::status_of(error.kind())
+/// A page that may show an error: the error's status and `Retry-After` (so a form refused by
+/// a rate limit still says when to try again), or 200 without one.
+pub fn page_for(
+    error: Option<&Error>,
+    body: String,
+    cookies: impl IntoIterator<Item = Cookie<'static>>,
+) -> HttpResponse {
+    let status = error.map_or(actix_web::http::StatusCode::OK, |e| {
+        crate::error::status_of(e.kind())
+    });
+    let mut response = page(status, body, cookies);
+    if let Some(wait) = error.and_then(Error::retry_after)
+        && let Ok(value) = wait.as_secs().max(1).to_string().parse()
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 #[cfg(test)]

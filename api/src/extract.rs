@@ -1,6 +1,7 @@
-//! Request extractors that carry authority: [`AdminCaller`] (an authenticated API key) and
-//! [`OrgAdmin`] (an API key allowed in the organization named by the `{org}` path segment).
-//! Handlers that take them cannot forget the credential or the tenant check.
+//! Request extractors that carry authority: [`AdminCaller`] (an authenticated API key),
+//! [`OrgAdmin`] (an API key allowed in the organization named by the `{org}` path segment) and
+//! [`EndUser`] (a signed-in browser session). Handlers that take them cannot forget the
+//! credential or the tenant check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use broker::org::OrgAccess;
 use broker::{Actor, Broker, ErrorCode};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, HtmlError};
 use crate::server::AppState;
 use crate::telemetry::RequestId;
 
@@ -133,6 +134,87 @@ impl FromRequest for OrgAdmin {
                 .ok_or_else(|| ApiError(broker::Error::internal("route has no {org} segment")))?;
             let (broker, actor) = authenticate(req).await?;
             Ok(OrgAdmin(broker.access_organization(actor, &org).await?))
+        })
+    }
+}
+
+/// A person signed in at Tessera's pages (the session cookie), with their account.
+#[derive(Debug, Clone)]
+pub struct EndUser {
+    /// The browser session.
+    pub session: broker::session::Session,
+    /// Who it belongs to.
+    pub user: broker::user::User,
+}
+
+/// Why there is no [`EndUser`]: pages send the browser to sign in; JSON calls (from the pages'
+/// scripts) get a JSON error they can show.
+#[derive(Debug)]
+pub enum EndUserRejection {
+    /// No live session, from a page: go sign in, then come back to the account page.
+    SignIn,
+    /// No live session, or a failure, answering a JSON call.
+    Json(ApiError),
+    /// A failure while loading the session, on a page.
+    Html(HtmlError),
+}
+
+impl std::fmt::Display for EndUserRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SignIn => f.write_str("sign in first"),
+            Self::Json(e) => e.fmt(f),
+            Self::Html(e) => e.fmt(f),
+        }
+    }
+}
+
+impl actix_web::ResponseError for EndUserRejection {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self {
+            Self::SignIn => actix_web::http::StatusCode::SEE_OTHER,
+            Self::Json(e) => e.status_code(),
+            Self::Html(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        match self {
+            Self::SignIn => crate::browser::see_other("/login?return_to=%2Faccount", None),
+            Self::Json(e) => e.error_response(),
+            Self::Html(e) => e.error_response(),
+        }
+    }
+}
+
+impl FromRequest for EndUser {
+    type Error = EndUserRejection;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, EndUserRejection>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let json = req.content_type() == "application/json";
+            let fail = |e: broker::Error| {
+                if json {
+                    EndUserRejection::Json(ApiError(e))
+                } else {
+                    EndUserRejection::Html(HtmlError(e))
+                }
+            };
+            let state = state(&req).map_err(|e| fail(e.0))?;
+            let session = crate::session::current_session(&req, &state.config, &state.broker)
+                .await
+                .map_err(fail)?;
+            let Some(session) = session else {
+                return Err(if json {
+                    EndUserRejection::Json(ApiError::new(ErrorCode::SignInExpired, "sign in first"))
+                } else {
+                    EndUserRejection::SignIn
+                });
+            };
+            let user = state.broker.user(session.user_id).await.map_err(fail)?;
+            Ok(EndUser { session, user })
         })
     }
 }

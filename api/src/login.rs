@@ -14,8 +14,8 @@ use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
 use crate::browser::{
-    ACCOUNT_PATH, check_csrf, client_info, csrf_token, error_status, existing_flow, flow_secret,
-    page, safe_return_to, see_other, session_cookie,
+    ACCOUNT_PATH, check_csrf, client_info, csrf_token, existing_flow, flow_secret, page, page_for,
+    safe_return_to, see_other, session_cookie,
 };
 use crate::error::{ApiError, HtmlError};
 use crate::json::Json;
@@ -51,34 +51,47 @@ pub struct LoginQuery {
     reauth: Option<String>,
 }
 
+#[derive(Default)]
 struct LoginView<'a> {
     return_to: &'a str,
     email: &'a str,
-    error: Option<&'a str>,
+    error: Option<&'a Error>,
     notice: Option<&'a str>,
     step_up: bool,
 }
 
-fn render_login(
-    req: &HttpRequest,
-    state: &AppState,
-    view: LoginView<'_>,
-    status: StatusCode,
-    retry: Option<std::time::Duration>,
-) -> HttpResponse {
+fn render_login(req: &HttpRequest, state: &AppState, view: LoginView<'_>) -> HttpResponse {
     let (csrf, set) = csrf_token(req, &state.config);
     let body = frontend::login_page(frontend::LoginPage {
         csrf: &csrf,
         return_to: view.return_to,
         email: view.email,
-        error: view.error,
+        error: view.error.map(Error::message),
         notice: view.notice,
         password_login: state.config.password_login,
         step_up: view.step_up,
     });
-    let mut response = page(status, body, set);
-    set_retry_after(&mut response, retry);
-    response
+    page_for(view.error, body, set)
+}
+
+/// The sign-in page again, with the email typed and what went wrong.
+fn login_error(
+    req: &HttpRequest,
+    state: &AppState,
+    return_to: Option<&str>,
+    email: &str,
+    error: &Error,
+) -> HttpResponse {
+    render_login(
+        req,
+        state,
+        LoginView {
+            return_to: return_to.unwrap_or_default(),
+            email,
+            error: Some(error),
+            ..LoginView::default()
+        },
+    )
 }
 
 /// The sign-in page. Without `return_to`, a signed-in user goes to the account page.
@@ -115,8 +128,6 @@ pub async fn login_page(
             notice,
             step_up,
         },
-        StatusCode::OK,
-        None,
     ))
 }
 
@@ -137,21 +148,8 @@ pub async fn email_submit(
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
     let return_to = safe_return_to(form.return_to.as_deref());
-    let show_error = |error: Error| {
-        render_login(
-            &req,
-            &state,
-            LoginView {
-                return_to: return_to.as_deref().unwrap_or_default(),
-                email: &form.email,
-                error: Some(error.message()),
-                notice: None,
-                step_up: false,
-            },
-            error_status(&error),
-            error.retry_after(),
-        )
-    };
+    let show_error =
+        |error: Error| login_error(&req, &state, return_to.as_deref(), &form.email, &error);
     let email = match broker::validate::email("email", &form.email) {
         Ok(email) => email,
         Err(error) => return Ok(show_error(error)),
@@ -248,24 +246,8 @@ pub async fn code_submit(
                 "your address",
                 Some(error.message()),
             );
-            let mut response = page(error_status(&error), body, set);
-            add_retry_after(&mut response, &error);
-            Ok(response)
+            Ok(page_for(Some(&error), body, set))
         }
-    }
-}
-
-fn add_retry_after(response: &mut HttpResponse, error: &Error) {
-    set_retry_after(response, error.retry_after());
-}
-
-fn set_retry_after(response: &mut HttpResponse, wait: Option<std::time::Duration>) {
-    if let Some(wait) = wait
-        && let Ok(value) = wait.as_secs().max(1).to_string().parse()
-    {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, value);
     }
 }
 
@@ -371,18 +353,12 @@ pub async fn password_submit(
         .await;
     match result {
         Ok(step) => Ok(after_step(&state, step, false)),
-        Err(error) => Ok(render_login(
+        Err(error) => Ok(login_error(
             &req,
             &state,
-            LoginView {
-                return_to: return_to.as_deref().unwrap_or_default(),
-                email: &form.email,
-                error: Some(error.message()),
-                notice: None,
-                step_up: false,
-            },
-            error_status(&error),
-            error.retry_after(),
+            return_to.as_deref(),
+            &form.email,
+            &error,
         )),
     }
 }
@@ -400,20 +376,27 @@ pub async fn second_factor_page(
     state: web::Data<AppState>,
     query: web::Query<TicketQuery>,
 ) -> Result<HttpResponse, HtmlError> {
-    let methods = state.broker.second_factor_ticket(&query.ticket).await?;
-    let (csrf, set) = csrf_token(&req, &state.config);
-    Ok(page(
-        StatusCode::OK,
-        frontend::second_factor_page(frontend::SecondFactorPage {
-            csrf: &csrf,
-            ticket: &query.ticket,
-            totp: methods.totp,
-            passkey: methods.passkey,
-            recovery_codes: methods.recovery_codes,
-            error: None,
-        }),
-        set,
-    ))
+    render_second_factor(&req, &state, &query.ticket, None).await
+}
+
+/// The second-factor page for `ticket`, showing `error` if the last answer was wrong.
+async fn render_second_factor(
+    req: &HttpRequest,
+    state: &AppState,
+    ticket: &str,
+    error: Option<&Error>,
+) -> Result<HttpResponse, HtmlError> {
+    let methods = state.broker.second_factor_ticket(ticket).await?;
+    let (csrf, set) = csrf_token(req, &state.config);
+    let body = frontend::second_factor_page(frontend::SecondFactorPage {
+        csrf: &csrf,
+        ticket,
+        totp: methods.totp,
+        passkey: methods.passkey,
+        recovery_codes: methods.has_recovery_codes(),
+        error: error.map(Error::message),
+    });
+    Ok(page_for(error, body, set))
 }
 
 /// The second-factor form.
@@ -443,21 +426,7 @@ pub async fn second_factor_submit(
             Ok(signed_in_redirect(&state, &signed_in, &next))
         }
         Err(error) if error.code() == ErrorCode::CeremonyExpired => Err(error.into()),
-        Err(error) => {
-            let methods = state.broker.second_factor_ticket(&form.ticket).await?;
-            let (csrf, set) = csrf_token(&req, &state.config);
-            let body = frontend::second_factor_page(frontend::SecondFactorPage {
-                csrf: &csrf,
-                ticket: &form.ticket,
-                totp: methods.totp,
-                passkey: methods.passkey,
-                recovery_codes: methods.recovery_codes,
-                error: Some(error.message()),
-            });
-            let mut response = page(error_status(&error), body, set);
-            add_retry_after(&mut response, &error);
-            Ok(response)
-        }
+        Err(error) => render_second_factor(&req, &state, &form.ticket, Some(&error)).await,
     }
 }
 

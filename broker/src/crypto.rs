@@ -162,6 +162,12 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
+/// [`hash_secret`] as URL-safe base64: the form single-use secrets take in ephemeral-store keys
+/// and records, so the store never holds a usable code, token or ticket.
+pub fn secret_digest(secret: &str) -> String {
+    base64url(&hash_secret(secret))
+}
+
 /// URL-safe base64 without padding (JWK members, thumbprints).
 pub fn base64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)

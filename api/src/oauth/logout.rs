@@ -1,7 +1,6 @@
 //! `/oauth2/end_session` (GET and POST): RP-initiated logout. Clears the session cookie and
 //! sends the browser to a registered post-logout URI, or shows Tessera's pages.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -10,7 +9,7 @@ use broker::provider::logout::{EndSessionOutcome, EndSessionParams};
 use super::OAuthForm;
 use crate::error::HtmlError;
 use crate::server::AppState;
-use crate::session::{cookie_name, current_session};
+use crate::session::current_session;
 
 fn params_from(form: &OAuthForm) -> EndSessionParams {
     let get = |name: &str| form.get(name).map(str::to_owned);
@@ -26,13 +25,7 @@ fn respond(state: &AppState, outcome: EndSessionOutcome, after_post: bool) -> Ht
     match outcome {
         EndSessionOutcome::SignedOut { redirect } => {
             // Same attributes as the cookie being removed, or browsers keep a __Host- cookie.
-            let https = state.config.public_url.scheme() == "https";
-            let mut removal = Cookie::build(cookie_name(&state.config), "")
-                .path("/")
-                .secure(https)
-                .http_only(true)
-                .finish();
-            removal.make_removal();
+            let removal = crate::browser::session_removal(&state.config);
             match redirect {
                 Some(location) => {
                     let status = if after_post {

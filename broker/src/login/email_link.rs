@@ -22,7 +22,7 @@ use super::second_factor::SignInStep;
 use super::{ClientInfo, Proof, acr};
 use crate::Broker;
 use crate::audit::{self, AuditAction, Entry, Target};
-use crate::crypto::{base64url, hash_secret, random_bytes, random_token};
+use crate::crypto::{random_bytes, random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
 use crate::mail::{Mail, send_later};
 use crate::store::EphemeralStoreExt as _;
@@ -60,11 +60,16 @@ pub struct LinkSignIn {
 }
 
 fn link_key(token: &str) -> String {
-    format!("email_link:{}", base64url(&hash_secret(token)))
+    format!("email_link:{}", secret_digest(token))
 }
 
 fn flow_key(flow: &str) -> String {
-    format!("email_flow:{}", base64url(&hash_secret(flow)))
+    format!("email_flow:{}", secret_digest(flow))
+}
+
+/// Whether `token` could be one of ours (cheap check before touching the store).
+fn well_formed(token: &str) -> bool {
+    token.starts_with(TOKEN_PREFIX) && token.len() <= 100
 }
 
 fn invalid_link() -> Error {
@@ -111,8 +116,8 @@ impl Broker {
         let code = six_digits();
         let pending = PendingLink {
             email: email.clone(),
-            flow_hash: base64url(&hash_secret(&request.flow)),
-            code_hash: base64url(&hash_secret(&code)),
+            flow_hash: secret_digest(&request.flow),
+            code_hash: secret_digest(&code),
             return_to: request.return_to,
         };
         let ttl = settings.email_link_ttl;
@@ -172,7 +177,7 @@ impl Broker {
     /// The address a link was sent to, without using it up (for the confirmation page, which
     /// keeps mail scanners that open links from spending them).
     pub async fn peek_email_link(&self, token: &str) -> Result<String> {
-        if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+        if !well_formed(token) {
             return Err(invalid_link());
         }
         let pending: Option<PendingLink> = self.store().get_json(&link_key(token)).await?;
@@ -186,7 +191,7 @@ impl Broker {
         flow: Option<&str>,
         client: &ClientInfo,
     ) -> Result<LinkSignIn> {
-        if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+        if !well_formed(token) {
             return Err(invalid_link());
         }
         let Some(pending) = self
@@ -198,7 +203,7 @@ impl Broker {
                 .await?;
             return Err(invalid_link());
         };
-        let same_browser = flow.is_some_and(|f| base64url(&hash_secret(f)) == pending.flow_hash);
+        let same_browser = flow.is_some_and(|f| secret_digest(f) == pending.flow_hash);
         self.finish_email_sign_in(pending, same_browser, client)
             .await
     }
@@ -219,7 +224,7 @@ impl Broker {
         let Some(pending) = self.store().get_json::<PendingLink>(&key).await? else {
             return Err(invalid_code());
         };
-        if code.len() != 6 || base64url(&hash_secret(&code)) != pending.code_hash {
+        if code.len() != 6 || secret_digest(&code) != pending.code_hash {
             let attempts = self
                 .store()
                 .hit(

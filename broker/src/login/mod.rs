@@ -43,6 +43,8 @@ pub struct LoginSettings {
     /// Argon2id cost.
     pub password_params: PasswordParams,
     webauthn: Option<Arc<Webauthn>>,
+    /// See [`Broker::dummy_hash`](crate::Broker).
+    pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl std::fmt::Debug for LoginSettings {
@@ -85,6 +87,7 @@ impl LoginSettings {
             signup: true,
             password_params: PasswordParams::default(),
             webauthn,
+            dummy_hash: Arc::default(),
         })
     }
 

@@ -124,15 +124,22 @@ pub fn check_rules(password: &str, email: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// A hash to verify against when the account has no password, so a wrong email costs the same
-/// time as a wrong password.
-async fn dummy_hash(params: PasswordParams) -> Result<String> {
-    tokio::task::spawn_blocking(move || params.hash("tessera-timing-equalizer"))
-        .await
-        .map_err(Error::internal)?
-}
-
 impl Broker {
+    /// A hash to verify against when the account has no password, so a wrong email costs the
+    /// same time as a wrong password: one Argon2 run either way. Made once per process.
+    async fn dummy_hash(&self) -> Result<String> {
+        let params = self.login_settings().password_params;
+        self.login_settings()
+            .dummy_hash
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || params.hash("tessera-timing-equalizer"))
+                    .await
+                    .map_err(Error::internal)?
+            })
+            .await
+            .cloned()
+    }
+
     fn require_password_login(&self) -> Result<()> {
         if self.login_settings().password_login {
             Ok(())
@@ -255,7 +262,7 @@ impl Broker {
         let has_password = stored.is_some();
         let phc = match stored {
             Some(phc) => phc,
-            None => dummy_hash(params).await?,
+            None => self.dummy_hash().await?,
         };
         let attempt = password.to_owned();
         let (matches, stale) = tokio::task::spawn_blocking(move || params.verify(&phc, &attempt))

@@ -18,7 +18,7 @@ use super::limits::CREDENTIAL_CHECKS_PER_IP;
 use super::{ClientInfo, Proof, SignedIn, acr};
 use crate::Broker;
 use crate::audit::{self, AuditAction, Entry, Target};
-use crate::crypto::{base64url, hash_secret, random_bytes, random_token};
+use crate::crypto::{hash_secret, random_bytes, random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::EphemeralStoreExt as _;
 use crate::user::User;
@@ -58,8 +58,15 @@ pub struct SecondFactors {
     pub totp: bool,
     /// At least one passkey.
     pub passkey: bool,
-    /// Unused recovery codes.
-    pub recovery_codes: bool,
+    /// How many unused recovery codes are left.
+    pub recovery_codes_left: usize,
+}
+
+impl SecondFactors {
+    /// Whether an unused recovery code is left.
+    pub fn has_recovery_codes(&self) -> bool {
+        self.recovery_codes_left > 0
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -82,7 +89,7 @@ pub struct TotpEnrolment {
 }
 
 fn ticket_key(ticket: &str) -> String {
-    format!("second_factor:{}", base64url(&hash_secret(ticket)))
+    format!("second_factor:{}", secret_digest(ticket))
 }
 
 fn invalid_second_factor() -> Error {
@@ -134,16 +141,10 @@ impl Broker {
             .await?
             .is_some_and(|t| t.confirmed_at.is_some());
         let passkey = !self.passkeys_of(user).await?.is_empty();
-        let recovery_codes = recovery_code::Entity::find()
-            .filter(recovery_code::Column::UserId.eq(user))
-            .filter(recovery_code::Column::UsedAt.is_null())
-            .count(self.db())
-            .await?
-            > 0;
         Ok(SecondFactors {
             totp,
             passkey,
-            recovery_codes,
+            recovery_codes_left: self.recovery_codes_left(user).await?,
         })
     }
 
@@ -390,7 +391,7 @@ impl Broker {
             },
         )
         .await?;
-        if self.second_factors(user.id).await?.recovery_codes {
+        if self.recovery_codes_left(user.id).await? > 0 {
             return Ok(None);
         }
         Ok(Some(self.generate_recovery_codes(user.id, client).await?))
@@ -508,11 +509,7 @@ impl Broker {
         if spent.rows_affected != 1 {
             return Ok(false);
         }
-        let remaining = recovery_code::Entity::find()
-            .filter(recovery_code::Column::UserId.eq(user))
-            .filter(recovery_code::Column::UsedAt.is_null())
-            .count(self.db())
-            .await?;
+        let remaining = self.recovery_codes_left(user).await?;
         audit::record(
             self.db(),
             now,

@@ -16,7 +16,7 @@ use super::grant::resource_audiences;
 use super::redirect;
 use super::scope::Scopes;
 use crate::Broker;
-use crate::crypto::{hash_secret, random_token};
+use crate::crypto::{random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
 use crate::session::{Session, amr_of};
 use crate::store::EphemeralStoreExt as _;
@@ -160,12 +160,12 @@ pub enum AuthorizeOutcome {
 }
 
 fn code_key(code: &str) -> String {
-    format!("code:{}", crate::crypto::base64url(&hash_secret(code)))
+    format!("code:{}", secret_digest(code))
 }
 
 /// Where a redeemed code's grant id is remembered, to revoke it if the code comes back.
 pub(crate) fn code_replay_key(code: &str) -> String {
-    format!("code-used:{}", crate::crypto::base64url(&hash_secret(code)))
+    format!("code-used:{}", secret_digest(code))
 }
 
 pub(crate) fn transaction_key(id: &str) -> String {

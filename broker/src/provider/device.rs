@@ -10,7 +10,7 @@ use super::client::{Client, GrantType, allowed_scopes, grants_of};
 use super::grant::resource_audiences;
 use super::scope::Scopes;
 use crate::Broker;
-use crate::crypto::{base64url, hash_secret, random_bytes, random_token};
+use crate::crypto::{random_bytes, random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
 use crate::session::{Session, amr_of};
 use crate::store::EphemeralStoreExt as _;
@@ -94,7 +94,7 @@ fn answer_key(confirmation: &str) -> String {
 }
 
 pub(crate) fn device_key(device_code: &str) -> String {
-    format!("device:{}", base64url(&hash_secret(device_code)))
+    format!("device:{}", secret_digest(device_code))
 }
 
 fn user_code_key(user_code: &str) -> String {
