@@ -208,6 +208,17 @@ try {
     assert.doesNotMatch(await rows.first().textContent(), /never/, 'the passkey shows a last use');
   });
 
+  await step('rename the passkey on the account page', async () => {
+    const row = page.locator('tr[data-passkey-id]').first();
+    await row.locator('input[name="name"]').fill('Work laptop');
+    await Promise.all([
+      page.waitForURL((url) => new URL(url).pathname === '/account'),
+      row.getByRole('button', { name: 'Rename' }).click(),
+    ]);
+    const renamed = page.locator('tr[data-passkey-id]').first();
+    assert.equal(await renamed.locator('input[name="name"]').inputValue(), 'Work laptop');
+  });
+
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   console.log(
     JSON.stringify({

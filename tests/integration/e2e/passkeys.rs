@@ -198,6 +198,7 @@ async fn passkey_sign_up_sign_out_and_usernameless_sign_in_in_chromium() {
         .decode(result["credential_id"].as_str().unwrap())
         .unwrap();
     assert_eq!(passkey.credential_id, credential_id);
+    assert_eq!(passkey.name, "Work laptop", "renamed on the account page");
     assert!(passkey.backup_eligible, "{passkey:?}");
     assert!(passkey.backup_state, "{passkey:?}");
     let last_used = passkey

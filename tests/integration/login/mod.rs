@@ -666,3 +666,109 @@ fn serde_urlencoded_pairs(params: &[(&str, &str)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+#[tokio::test]
+async fn sessions_are_listed_and_signed_out_from_the_account_page() {
+    let (app, sink) = app_with_mail(&[]).await;
+    let email = "two@example.com";
+    let mut laptop = Browser::new(&app);
+    ask_for_link(&mut laptop, email, "/account").await;
+    open_link(&mut laptop, &sink.wait_for(email, 1).await.link()).await;
+    let mut phone = Browser::new(&app);
+    ask_for_link(&mut phone, email, "/account").await;
+    open_link(&mut phone, &sink.wait_for(email, 2).await.link()).await;
+
+    let (page, csrf) = laptop.page("/account").await;
+    assert_eq!(page.matches("data-session-id=").count(), 2, "{page}");
+    let user = app
+        .broker()
+        .find_or_create_user(&broker::Actor::cli(), email)
+        .await
+        .unwrap();
+    let sessions = app.broker().sessions_of(user.id).await.unwrap();
+    // The phone signed in last, so its session is the newest.
+    let phone_session = sessions.iter().max_by_key(|s| s.created_at).unwrap().id;
+    let revoked = laptop
+        .post(
+            &format!("/account/sessions/{phone_session}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status(), 303);
+    assert_eq!(
+        phone.get("/account").await.status(),
+        303,
+        "the phone is signed out"
+    );
+    assert_eq!(laptop.get("/account").await.status(), 200);
+    let (page, _) = laptop.page("/account").await;
+    assert_eq!(page.matches("data-session-id=").count(), 1);
+
+    // Another user's session, or a made-up one, is not found.
+    let unknown = laptop
+        .post(
+            &format!(
+                "/account/sessions/{}/revoke",
+                broker::entities::SessionId::new()
+            ),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn changing_how_one_signs_in_needs_a_recent_sign_in() {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(Options {
+        env: vec![
+            ("TESSERA_SMTP_URL".into(), sink.url()),
+            ("TESSERA_PASSWORD_LOGIN".into(), "true".into()),
+        ],
+        clock: Some(clock.clone()),
+    })
+    .await;
+    let email = "old@example.com";
+    let mut browser = Browser::new(&app);
+    ask_for_link(&mut browser, email, "/account").await;
+    open_link(&mut browser, &sink.wait_for(email, 1).await.link()).await;
+    clock.advance(chrono::Duration::minutes(11));
+    let (_, csrf) = browser.page("/account").await;
+    let refused = browser
+        .post(
+            "/account/password",
+            &[("csrf", &csrf), ("password", "long enough to be accepted")],
+        )
+        .await;
+    assert_eq!(refused.status(), 303);
+    assert_eq!(location(&refused), "/login?return_to=%2Faccount&reauth=1");
+    assert!(
+        !app.broker()
+            .has_password(
+                app.broker()
+                    .find_or_create_user(&broker::Actor::cli(), email)
+                    .await
+                    .unwrap()
+                    .id
+            )
+            .await
+            .unwrap()
+    );
+    let options = browser
+        .client
+        .post(browser.url("/account/passkeys/options"))
+        .header("cookie", browser.cookie_header())
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(options.status(), 403);
+    let body: serde_json::Value = options.json().await.unwrap();
+    assert_eq!(body["code"], "reauthentication_required");
+}
