@@ -15,6 +15,7 @@ pub mod ops;
 pub mod query;
 pub mod server;
 pub mod session;
+pub mod sso;
 pub mod telemetry;
 pub mod v1;
 

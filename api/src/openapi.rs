@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         (name = "memberships", description = "Users in an organization and their roles"),
         (name = "api-keys", description = "Keys limited to one organization"),
         (name = "clients", description = "Apps (OIDC clients) that get tokens from Tessera"),
+        (name = "connections", description = "Upstream IdPs an organization signs in with (OIDC), dry-run test logins, and the instance's social sign-in"),
+        (name = "role-mappings", description = "Rules that turn IdP claims and groups into roles"),
         (name = "audit", description = "What changed, who changed it, when"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -206,6 +206,7 @@ fn app(
         .configure(|cfg| oauth::routes(cfg, registration))
         .configure(crate::login::routes)
         .configure(crate::account::routes)
+        .configure(crate::sso::routes)
         .service(ops::index)
         .service(ops::asset)
         .default_service(web::to(route_not_found))

@@ -74,6 +74,14 @@ audit_actions! {
     TotpRemoved = "totp.removed", "An authenticator app was removed.";
     RecoveryCodesGenerated = "recovery_codes.generated", "A new set of recovery codes replaced the old one.";
     RecoveryCodeUsed = "recovery_code.used", "A recovery code stood in for the second factor (data: remaining).";
+    ConnectionCreated = "connection.created", "An upstream IdP connection was created as a draft (data: kind, preset, issuer).";
+    ConnectionActivated = "connection.activated", "A connection started being used for sign-in.";
+    ConnectionDeactivated = "connection.deactivated", "A connection stopped being used for sign-in (its identities are kept).";
+    ConnectionDeleted = "connection.deleted", "A connection was deleted with the identities linked through it.";
+    RoleMappingUpdated = "role_mapping.updated", "An organization's claim-to-role rules were replaced (data: rules, default_role, deny_unmatched).";
+    IdentityLinked = "identity.linked", "An upstream identity was linked to a user at first sign-in (data: connection, how: created or email).";
+    SsoSignInFailed = "sso.sign_in_failed", "A sign-in through a connection failed (data: connection, code).";
+    SsoTestCompleted = "sso.test_completed", "A dry-run test login through a connection finished (data: connection, ok, code).";
 }
 
 /// What an event is about: a kind (`organization`, `domain`, …) and an id.

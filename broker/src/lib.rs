@@ -11,6 +11,7 @@ pub mod db;
 pub mod dns;
 pub mod domain;
 pub mod error;
+pub mod federation;
 pub mod health;
 pub mod login;
 pub mod mail;
@@ -71,6 +72,7 @@ struct Inner {
     key_ring: provider::keyring::KeyRing,
     clients: provider::client_cache::ClientCache,
     discovery: String,
+    upstream: std::sync::OnceLock<federation::http::UpstreamHttp>,
 }
 
 impl Broker {
@@ -84,6 +86,7 @@ impl Broker {
                 key_ring: provider::keyring::KeyRing::default(),
                 clients: provider::client_cache::ClientCache::default(),
                 discovery,
+                upstream: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -139,6 +142,16 @@ impl Broker {
 
     pub(crate) fn master_key(&self) -> &MasterKey {
         &self.inner.parts.master_key
+    }
+
+    /// The HTTP client toward upstream IdPs (made on first use).
+    pub(crate) fn upstream_http(&self) -> Result<federation::http::UpstreamHttp> {
+        if let Some(client) = self.inner.upstream.get() {
+            return Ok(client.clone());
+        }
+        let client = federation::http::UpstreamHttp::new()?;
+        let _ = self.inner.upstream.set(client.clone());
+        Ok(client)
     }
 
     pub(crate) fn dns(&self) -> &dyn dns::TxtResolver {

@@ -14,6 +14,7 @@ const SIGN_OUT_HTML: &str = include_str!("../assets/sign_out.html");
 /// The page shown after signing out.
 pub const SIGNED_OUT_HTML: &str = include_str!("../assets/signed_out.html");
 
+const SSO_TEST_HTML: &str = include_str!("../assets/sso_test.html");
 const DEVICE_HTML: &str = include_str!("../assets/device.html");
 const DEVICE_CONFIRM_HTML: &str = include_str!("../assets/device_confirm.html");
 const DEVICE_DONE_HTML: &str = include_str!("../assets/device_done.html");
@@ -114,6 +115,55 @@ pub fn sign_out_page(confirmation: &str, app_name: Option<&str>) -> String {
     SIGN_OUT_HTML
         .replace("{{question}}", &escape(&question))
         .replace("{{confirmation}}", &escape(confirmation))
+}
+
+/// A finished dry-run test login.
+#[derive(Debug)]
+pub struct SsoTestPage<'a> {
+    /// Whether every check passed.
+    pub ok: bool,
+    /// The failed check's code and message.
+    pub failure: Option<(&'a str, &'a str)>,
+    /// Labelled facts (email, roles, account action…).
+    pub facts: &'a [(&'a str, String)],
+    /// The claims received, pretty-printed JSON.
+    pub claims: &'a str,
+}
+
+/// The result page of a test login.
+pub fn sso_test_page(page: &SsoTestPage<'_>) -> String {
+    let (title, summary) = if page.ok {
+        (
+            "Test login succeeded",
+            "The identity provider's answer passed every check.",
+        )
+    } else {
+        (
+            "Test login failed",
+            "A check failed; fix it and run the test again.",
+        )
+    };
+    let failure = page
+        .failure
+        .map(|(code, message)| {
+            format!(
+                "<p class=\"error\" role=\"alert\"><code>{}</code> {}</p>",
+                escape(code),
+                escape(message)
+            )
+        })
+        .unwrap_or_default();
+    let facts: String = page
+        .facts
+        .iter()
+        .map(|(label, value)| format!("<dt>{}</dt><dd>{}</dd>", escape(label), escape(value)))
+        .collect();
+    SSO_TEST_HTML
+        .replace("{{title}}", title)
+        .replace("{{summary}}", summary)
+        .replace("{{failure}}", &failure)
+        .replace("{{facts}}", &facts)
+        .replace("{{claims}}", &escape(page.claims))
 }
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -3,9 +3,11 @@
 mod api_keys;
 mod audit;
 pub mod clients;
+mod connections;
 mod domains;
 mod memberships;
 mod organizations;
+mod role_mappings;
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
@@ -43,6 +45,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(clients::update_client)
         .service(clients::rotate_client_secret)
         .service(clients::delete_client)
+        .service(connections::create_connection)
+        .service(connections::list_connections)
+        .service(connections::get_connection)
+        .service(connections::activate_connection)
+        .service(connections::deactivate_connection)
+        .service(connections::delete_connection)
+        .service(connections::create_test_login)
+        .service(connections::get_test_login)
+        .service(connections::create_social_connection)
+        .service(connections::list_social_connections)
+        .service(connections::activate_social_connection)
+        .service(connections::delete_social_connection)
+        .service(role_mappings::get_role_mappings)
+        .service(role_mappings::put_role_mappings)
         .service(audit::list_audit_events)
         .service(audit::list_org_audit_events);
 }

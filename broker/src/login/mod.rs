@@ -167,6 +167,18 @@ impl Broker {
         proof: Proof,
         client: &ClientInfo,
     ) -> Result<SignedIn> {
+        self.complete_sign_in_to(user, proof, None, client).await
+    }
+
+    /// [`Self::complete_sign_in`] for a session bound to the organization whose IdP the user
+    /// signed in through.
+    pub(crate) async fn complete_sign_in_to(
+        &self,
+        user: User,
+        proof: Proof,
+        org: Option<entities::OrgId>,
+        client: &ClientInfo,
+    ) -> Result<SignedIn> {
         if user.status != UserStatus::Active {
             self.record_sign_in_failure(Some(&user), proof.method, "user_disabled", client)
                 .await?;
@@ -179,7 +191,7 @@ impl Broker {
         let (session, token) = self
             .create_session(NewSession {
                 user: user.id,
-                org: None,
+                org,
                 amr: proof.amr.clone(),
                 acr: Some(proof.acr.to_owned()),
                 user_agent: client.user_agent.clone(),
@@ -196,7 +208,7 @@ impl Broker {
             now,
             Entry {
                 actor: &client.actor(Some(user.id)),
-                org: None,
+                org,
                 action: AuditAction::UserSignedIn,
                 target: Target::new("user", user.id),
                 data: json!({ "method": proof.method, "amr": proof.amr, "session_id": session.id }),

@@ -25,6 +25,17 @@ pub enum SignInRoute {
 }
 
 impl Broker {
+    /// The organization's active SSO connection (the oldest, when it has several).
+    pub(crate) async fn active_connection_of(&self, org: OrgId) -> Result<Option<ConnectionId>> {
+        Ok(connection::Entity::find()
+            .filter(connection::Column::OrgId.eq(org))
+            .filter(connection::Column::Status.eq(ConnectionStatus::Active))
+            .order_by_asc(connection::Column::CreatedAt)
+            .one(self.db())
+            .await?
+            .map(|c| c.id))
+    }
+
     /// Decides where `email` (already validated) signs in.
     pub async fn sign_in_route(&self, email: &str) -> Result<SignInRoute> {
         let Some((_, host)) = email.rsplit_once('@') else {
@@ -38,13 +49,7 @@ impl Broker {
         else {
             return Ok(SignInRoute::Local);
         };
-        let Some(connection) = connection::Entity::find()
-            .filter(connection::Column::OrgId.eq(claimed.org_id))
-            .filter(connection::Column::Status.eq(ConnectionStatus::Active))
-            .order_by_asc(connection::Column::CreatedAt)
-            .one(self.db())
-            .await?
-        else {
+        let Some(connection_id) = self.active_connection_of(claimed.org_id).await? else {
             return Ok(SignInRoute::Local);
         };
         let slug = organization::Entity::find_by_id(claimed.org_id)
@@ -55,7 +60,7 @@ impl Broker {
         Ok(SignInRoute::Federated {
             org_id: claimed.org_id,
             org_slug: slug,
-            connection_id: connection.id,
+            connection_id,
         })
     }
 }

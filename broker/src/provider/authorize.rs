@@ -156,6 +156,9 @@ pub enum AuthorizeOutcome {
         login_hint: Option<String>,
         /// The authentication level the app asked for (`acr_values`), if any.
         acr: Option<&'static str>,
+        /// The organization's SSO connection, when the app named an organization that signs
+        /// in through one: go there instead of the sign-in page.
+        sso: Option<entities::ConnectionId>,
     },
 }
 
@@ -484,18 +487,22 @@ impl Broker {
                     Error::new(ErrorCode::LoginRequired, "the user must sign in"),
                 ));
             }
-            self.count_transaction(&request).await?;
-            let transaction = random_token::<24>();
-            let login_hint = request.login_hint.clone();
-            self.store()
-                .put_json(&transaction_key(&transaction), &request, TRANSACTION_TTL)
-                .await?;
-            return Ok(AuthorizeOutcome::SignIn {
-                transaction,
-                login_hint,
-                acr: required_acr,
-            });
+            let sso = match request.organization {
+                Some(org) => self.active_connection_of(org).await?,
+                None => None,
+            };
+            return self.to_sign_in(request, required_acr, sso).await;
         };
+        if let Some(org) = request.organization
+            && session.org_id != Some(org)
+            && self.active_roles(org, session.user_id).await?.is_none()
+            && let Some(connection) = self.active_connection_of(org).await?
+        {
+            // The app wants an organization the user is not in yet: its IdP decides.
+            return self
+                .to_sign_in(request, required_acr, Some(connection))
+                .await;
+        }
         let org = match self.grant_org(client, request.organization, &session).await {
             Ok(org) => org,
             Err(error) => return Ok(self.denied(request, error)),
@@ -550,6 +557,27 @@ impl Broker {
             redirect_uri: request.redirect_uri,
             code,
             state: request.state,
+        })
+    }
+
+    /// Parks the request and sends the user to sign in (at the org's IdP when `sso` is set).
+    async fn to_sign_in(
+        &self,
+        request: AuthorizationRequest,
+        acr: Option<&'static str>,
+        sso: Option<entities::ConnectionId>,
+    ) -> Result<AuthorizeOutcome> {
+        self.count_transaction(&request).await?;
+        let transaction = random_token::<24>();
+        let login_hint = request.login_hint.clone();
+        self.store()
+            .put_json(&transaction_key(&transaction), &request, TRANSACTION_TTL)
+            .await?;
+        Ok(AuthorizeOutcome::SignIn {
+            transaction,
+            login_hint,
+            acr,
+            sso,
         })
     }
 

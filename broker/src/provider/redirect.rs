@@ -24,7 +24,7 @@ fn is_loopback_ip(url: &Url) -> bool {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     is_loopback_ip(url) || url.host_str() == Some("localhost")
 }
 

@@ -1,0 +1,172 @@
+//! The browser's trip through an organization's IdP: `/sso/{connection}/start` (where the
+//! sign-in page and the authorize endpoint send SSO users) and the OIDC callback
+//! `/sso/oidc/{connection}/callback`. The broker validates everything; these turn its answers
+//! into redirects, the session cookie, error pages and the test-login result page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use broker::entities::ConnectionId;
+use broker::federation::sign_in::{OidcCallback, SsoFinished, SsoStart};
+use broker::federation::test_login::{TestLogin, TestStatus};
+use secrecy::ExposeSecret as _;
+use serde::Deserialize;
+
+use crate::browser::{
+    ACCOUNT_PATH, client_info, existing_flow, flow_secret, page, safe_return_to, see_other,
+    session_cookie,
+};
+use crate::error::HtmlError;
+use crate::server::AppState;
+
+/// Routes of the SSO round trip.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(start).service(oidc_callback);
+}
+
+fn connection_id(raw: &str) -> Result<ConnectionId, HtmlError> {
+    raw.parse().map_err(|_| {
+        HtmlError(broker::Error::new(
+            broker::ErrorCode::ConnectionNotFound,
+            "this sign-in link names no connection",
+        ))
+    })
+}
+
+/// What starts an SSO sign-in.
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    return_to: Option<String>,
+    login_hint: Option<String>,
+    test: Option<String>,
+}
+
+/// Sends the browser to the connection's IdP.
+#[get("/sso/{connection}/start")]
+pub async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<StartQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let connection = connection_id(&path)?;
+    let (flow, flow_cookie) = flow_secret(&req, &state.config);
+    let query = query.into_inner();
+    let start = SsoStart {
+        return_to: safe_return_to(query.return_to.as_deref()),
+        login_hint: query.login_hint.filter(|h| !h.is_empty() && h.len() <= 320),
+        flow,
+        test: query.test,
+    };
+    let client = client_info(&req, &state.config);
+    let location = state.broker.start_sso(connection, start, &client).await?;
+    Ok(see_other(&location, flow_cookie))
+}
+
+/// What an OIDC IdP sends back.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The OIDC IdP's answer.
+#[get("/sso/oidc/{connection}/callback")]
+pub async fn oidc_callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let connection = connection_id(&path)?;
+    let query = query.into_inner();
+    let callback = OidcCallback {
+        code: query.code,
+        state: query.state,
+        error: query.error,
+        error_description: query.error_description,
+    };
+    let flow = existing_flow(&req, &state.config);
+    let client = client_info(&req, &state.config);
+    let finished = state
+        .broker
+        .finish_oidc_sso(connection, callback, flow.as_deref(), &client)
+        .await?;
+    Ok(match finished {
+        SsoFinished::SignedIn {
+            signed_in,
+            return_to,
+        } => {
+            let next = return_to.unwrap_or_else(|| ACCOUNT_PATH.to_owned());
+            let cookie = session_cookie(&state.config, signed_in.token.expose_secret());
+            see_other(&next, Some(cookie))
+        }
+        SsoFinished::Tested(test) => test_result_page(&test),
+    })
+}
+
+fn test_result_page(test: &TestLogin) -> HttpResponse {
+    let none = || "—".to_owned();
+    let profile = test.profile.as_ref();
+    let facts = [
+        ("Subject", profile.map_or_else(none, |p| p.subject.clone())),
+        (
+            "Email",
+            profile
+                .and_then(|p| p.email.clone())
+                .map(|e| {
+                    let verified = profile.is_some_and(|p| p.email_verified);
+                    format!(
+                        "{e} ({})",
+                        if verified { "verified" } else { "not verified" }
+                    )
+                })
+                .unwrap_or_else(none),
+        ),
+        (
+            "Name",
+            profile.and_then(|p| p.name.clone()).unwrap_or_else(none),
+        ),
+        (
+            "Roles",
+            match &test.roles {
+                Some(roles) if roles.is_empty() => "none".to_owned(),
+                Some(roles) => roles.join(", "),
+                None => "unchanged (the organization has no role rules)".to_owned(),
+            },
+        ),
+        (
+            "Account",
+            test.account_action
+                .map(|a| {
+                    match a {
+                        broker::federation::provision::AccountAction::SignIn => {
+                            "sign in the linked user"
+                        }
+                        broker::federation::provision::AccountAction::LinkByEmail => {
+                            "link to the existing user with this email"
+                        }
+                        broker::federation::provision::AccountAction::Create => "create a new user",
+                    }
+                    .to_owned()
+                })
+                .unwrap_or_else(none),
+        ),
+    ];
+    let claims = test
+        .claims
+        .as_ref()
+        .and_then(|c| serde_json::to_string_pretty(c).ok())
+        .unwrap_or_else(|| "(none: the identity provider's answer was refused)".to_owned());
+    let body = frontend::sso_test_page(&frontend::SsoTestPage {
+        ok: test.status == TestStatus::Succeeded,
+        failure: test
+            .error
+            .as_ref()
+            .map(|e| (e.code.as_str(), e.message.as_str())),
+        facts: &facts,
+        claims: &claims,
+    });
+    page(StatusCode::OK, body, None)
+}

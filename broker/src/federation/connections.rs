@@ -1,0 +1,403 @@
+//! Connections as admins manage them: create (OIDC from an issuer; SAML in its own module),
+//! list, read, activate, deactivate, delete. An org's connections are reached only through
+//! its [`OrgAccess`]; instance-level ones (social sign-in) only by instance admins.
+
+use entities::connection::{self, ConnectionKind, ConnectionStatus};
+use entities::{ConnectionId, OrgId};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    QueryFilter, QueryOrder, Select,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use crate::Broker;
+use crate::actor::Actor;
+use crate::audit::{self, AuditAction, Entry, Target};
+use crate::error::{Error, ErrorCode, Result};
+use crate::federation::Preset;
+use crate::federation::oidc::discovery::{discover, issuer_from_input};
+use crate::federation::oidc::settings::{ClaimNames, OidcSettings, default_scopes};
+use crate::org::{OrgAccess, require_instance_admin};
+use crate::page::{self, Page, PageRequest};
+use crate::validate;
+
+/// A connection as stored.
+pub type Connection = connection::Model;
+
+/// Whose connections: an organization's, or the instance's (social sign-in buttons).
+#[derive(Debug, Clone, Copy)]
+pub enum ConnectionOwner<'a> {
+    /// An organization's, through the caller's access to it.
+    Org(&'a OrgAccess),
+    /// The instance's; the actor must be an instance admin.
+    Instance(&'a Actor),
+}
+
+impl ConnectionOwner<'_> {
+    fn org_id(&self) -> Option<OrgId> {
+        match self {
+            Self::Org(access) => Some(access.org_id()),
+            Self::Instance(_) => None,
+        }
+    }
+
+    fn actor(&self) -> &Actor {
+        match self {
+            Self::Org(access) => access.actor(),
+            Self::Instance(actor) => actor,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        match self {
+            Self::Org(_) => Ok(()),
+            Self::Instance(actor) => require_instance_admin(actor),
+        }
+    }
+
+    fn scope(&self, select: Select<connection::Entity>) -> Select<connection::Entity> {
+        match self.org_id() {
+            Some(org) => select.filter(connection::Column::OrgId.eq(org)),
+            None => select.filter(connection::Column::OrgId.is_null()),
+        }
+    }
+
+    async fn audit(
+        &self,
+        db: &impl ConnectionTrait,
+        now: chrono::DateTime<chrono::Utc>,
+        action: AuditAction,
+        id: ConnectionId,
+        data: Value,
+    ) -> Result<()> {
+        audit::record(
+            db,
+            now,
+            Entry {
+                actor: self.actor(),
+                org: self.org_id(),
+                action,
+                target: Target::new("connection", id),
+                data,
+            },
+        )
+        .await
+    }
+}
+
+/// An OIDC connection to create.
+#[derive(Debug, Clone)]
+pub struct NewOidcConnection {
+    /// Display name (shown on "Continue with …" buttons for instance connections).
+    pub name: String,
+    /// The issuer, or its `.well-known/openid-configuration` URL.
+    pub issuer: String,
+    /// Tessera's client id at the IdP.
+    pub client_id: String,
+    /// Tessera's client secret at the IdP.
+    pub client_secret: SecretString,
+    /// A preset for a well-known IdP.
+    pub preset: Option<Preset>,
+    /// Entra ID: the directory (tenant) id (required for the multi-tenant issuers).
+    pub tenant_id: Option<String>,
+    /// Scopes to request (default `openid email profile`, plus `groups` for Okta).
+    pub scopes: Option<Vec<String>>,
+    /// Read the userinfo endpoint at each sign-in (default: when the IdP has one, except for
+    /// Entra ID, whose userinfo lacks most claims).
+    pub use_userinfo: Option<bool>,
+    /// Claim names for the profile and groups.
+    pub claims: Option<ClaimNames>,
+    /// Allowed clock difference in seconds (default 120, at most 600).
+    pub clock_skew_seconds: Option<u32>,
+}
+
+const DEFAULT_SKEW: u32 = 120;
+const MAX_SKEW: u32 = 600;
+
+fn not_found(id: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::ConnectionNotFound,
+        format!("no connection '{id}'"),
+    )
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::invalid(ErrorCode::InvalidConnection, field, message)
+}
+
+fn checked_scopes(scopes: Vec<String>) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, scope) in scopes.iter().enumerate() {
+        let ok = !scope.is_empty()
+            && scope.len() <= 128
+            && scope
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        if !ok {
+            return Err(invalid(&format!("scopes[{i}]"), "not a valid scope token"));
+        }
+        if !out.contains(scope) {
+            out.push(scope.clone());
+        }
+    }
+    if !out.iter().any(|s| s == "openid") {
+        return Err(invalid("scopes", "the scopes must include openid"));
+    }
+    Ok(out)
+}
+
+fn checked_claims(claims: ClaimNames) -> Result<ClaimNames> {
+    for (field, value) in [
+        ("claims.email", &claims.email),
+        ("claims.name", &claims.name),
+        ("claims.given_name", &claims.given_name),
+        ("claims.family_name", &claims.family_name),
+        ("claims.groups", &claims.groups),
+    ] {
+        if value.is_empty() || value.len() > 256 {
+            return Err(invalid(field, "a claim name is 1-256 characters"));
+        }
+    }
+    Ok(claims)
+}
+
+impl Broker {
+    /// The redirect URI to register at the IdP for an OIDC connection.
+    pub fn oidc_redirect_uri(&self, id: ConnectionId) -> String {
+        self.login_settings()
+            .url_of(&format!("/sso/oidc/{id}/callback"))
+    }
+
+    /// The OIDC settings of a connection.
+    pub(crate) fn oidc_settings(connection: &Connection) -> Result<OidcSettings> {
+        serde_json::from_value(connection.config.clone()).map_err(Error::internal)
+    }
+
+    /// Creates an OIDC connection in `draft`: discovery and the JWKS are fetched and checked
+    /// now, so a typo surfaces here rather than at someone's first sign-in.
+    pub async fn create_oidc_connection(
+        &self,
+        owner: ConnectionOwner<'_>,
+        new: NewOidcConnection,
+    ) -> Result<Connection> {
+        owner.check()?;
+        let name = validate::name("name", &new.name)?;
+        let issuer = issuer_from_input(&new.issuer)?;
+        let client_id = new.client_id.trim().to_owned();
+        if client_id.is_empty() || client_id.len() > 512 {
+            return Err(invalid(
+                "client_id",
+                "client_id is required (at most 512 characters)",
+            ));
+        }
+        let secret = new.client_secret.expose_secret().trim().to_owned();
+        if secret.is_empty() || secret.len() > 2048 {
+            return Err(invalid(
+                "client_secret",
+                "client_secret is required (at most 2048 characters)",
+            ));
+        }
+        let scopes = checked_scopes(new.scopes.unwrap_or_else(|| default_scopes(new.preset)))?;
+        let claims = checked_claims(new.claims.unwrap_or_default())?;
+        let skew = new.clock_skew_seconds.unwrap_or(DEFAULT_SKEW);
+        if skew > MAX_SKEW {
+            return Err(invalid(
+                "clock_skew_seconds",
+                format!("at most {MAX_SKEW} seconds"),
+            ));
+        }
+        let found = discover(
+            &self.upstream_http()?,
+            &issuer,
+            new.preset,
+            new.tenant_id.as_deref(),
+        )
+        .await?;
+        let use_userinfo = new
+            .use_userinfo
+            .unwrap_or(found.userinfo_endpoint.is_some() && new.preset != Some(Preset::Entra));
+        if use_userinfo && found.userinfo_endpoint.is_none() {
+            return Err(invalid(
+                "use_userinfo",
+                "the IdP's discovery document has no userinfo_endpoint",
+            ));
+        }
+        let settings = OidcSettings {
+            issuer: found.issuer.clone(),
+            expected_issuer: found.expected_issuer,
+            client_id,
+            authorization_endpoint: found.authorization_endpoint,
+            token_endpoint: found.token_endpoint,
+            userinfo_endpoint: found.userinfo_endpoint,
+            jwks_uri: found.jwks_uri,
+            jwks: found.jwks,
+            token_auth: found.token_auth,
+            scopes,
+            use_userinfo,
+            tenant_id: found.tenant_id,
+            claims,
+            clock_skew_seconds: skew,
+            groups_endpoint: (new.preset == Some(Preset::Entra))
+                .then(|| crate::federation::oidc::settings::ENTRA_GROUPS_ENDPOINT.to_owned()),
+        };
+        let id = ConnectionId::new();
+        let secrets = self
+            .master_key()
+            .encrypt(&secret_context(id), secret.as_bytes())
+            .map_err(Error::internal)?;
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        let created = connection::ActiveModel {
+            id: Set(id),
+            org_id: Set(owner.org_id()),
+            kind: Set(ConnectionKind::Oidc),
+            name: Set(name),
+            preset: Set(new.preset.map(|p| p.as_str().to_owned())),
+            status: Set(ConnectionStatus::Draft),
+            config: Set(json!(settings)),
+            secrets_encrypted: Set(Some(secrets)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        owner
+            .audit(
+                &txn,
+                now,
+                AuditAction::ConnectionCreated,
+                id,
+                json!({ "kind": "oidc", "preset": created.preset, "issuer": issuer }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// The owner's connections, oldest first.
+    pub async fn list_connections(
+        &self,
+        owner: ConnectionOwner<'_>,
+        request: &PageRequest,
+    ) -> Result<Page<Connection>> {
+        owner.check()?;
+        let select = owner.scope(connection::Entity::find());
+        page::fetch(
+            self.db(),
+            select,
+            connection::Column::Id,
+            Order::Asc,
+            request,
+            |c| c.id.as_uuid(),
+        )
+        .await
+    }
+
+    /// One of the owner's connections.
+    pub async fn get_connection(
+        &self,
+        owner: ConnectionOwner<'_>,
+        id: ConnectionId,
+    ) -> Result<Connection> {
+        owner.check()?;
+        owner
+            .scope(connection::Entity::find_by_id(id))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Makes a connection usable for sign-in (or stops it, with `Disabled`).
+    pub async fn set_connection_status(
+        &self,
+        owner: ConnectionOwner<'_>,
+        id: ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<Connection> {
+        let current = self.get_connection(owner, id).await?;
+        if current.status == status {
+            return Ok(current);
+        }
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        let mut model: connection::ActiveModel = current.into();
+        model.status = Set(status);
+        model.updated_at = Set(now);
+        let updated = model.update(&txn).await?;
+        let action = match status {
+            ConnectionStatus::Active => AuditAction::ConnectionActivated,
+            _ => AuditAction::ConnectionDeactivated,
+        };
+        owner.audit(&txn, now, action, id, json!({})).await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Deletes a connection and the identities linked through it (users stay).
+    pub async fn delete_connection(
+        &self,
+        owner: ConnectionOwner<'_>,
+        id: ConnectionId,
+    ) -> Result<()> {
+        let current = self.get_connection(owner, id).await?;
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        entities::identity::Entity::delete_many()
+            .filter(entities::identity::Column::ConnectionId.eq(id))
+            .exec(&txn)
+            .await?;
+        connection::Entity::delete_by_id(current.id)
+            .exec(&txn)
+            .await?;
+        owner
+            .audit(
+                &txn,
+                now,
+                AuditAction::ConnectionDeleted,
+                id,
+                json!({ "name": current.name }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The decrypted client secret of a connection.
+    pub(crate) fn connection_secret(&self, connection: &Connection) -> Result<SecretString> {
+        let sealed = connection
+            .secrets_encrypted
+            .as_deref()
+            .ok_or_else(|| Error::internal("connection has no secret"))?;
+        let plain = self
+            .master_key()
+            .decrypt(&secret_context(connection.id), sealed)
+            .map_err(Error::internal)?;
+        String::from_utf8(plain)
+            .map(SecretString::from)
+            .map_err(Error::internal)
+    }
+
+    /// A connection by id, whoever owns it (for the sign-in flow, not for admins).
+    pub(crate) async fn connection_by_id(&self, id: ConnectionId) -> Result<Connection> {
+        connection::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// The instance's active social sign-in connections, for the sign-in page's buttons.
+    pub async fn social_connections(&self) -> Result<Vec<Connection>> {
+        Ok(connection::Entity::find()
+            .filter(connection::Column::OrgId.is_null())
+            .filter(connection::Column::Status.eq(ConnectionStatus::Active))
+            .order_by_asc(connection::Column::CreatedAt)
+            .all(self.db())
+            .await?)
+    }
+}
+
+/// The encryption context binds a sealed secret to its connection.
+fn secret_context(id: ConnectionId) -> String {
+    format!("connection:{id}:client_secret")
+}

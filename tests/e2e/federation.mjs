@@ -1,0 +1,357 @@
+// Per-org OIDC federation end to end. Two customer IdPs are real oidc-provider instances (an
+// OpenID Certified provider) on loopback, one per organization; the app is openid-client (an
+// OpenID Certified relying party). Everything Tessera-side is set up through its admin API.
+//
+//   app --authorize(organization=acme)--> Tessera --/sso/…/start--> IdP A (login + consent)
+//       --code--> Tessera callback (ID token checked, JIT user, roles from groups) --> app
+//
+// The "browser" is fetch() with a cookie jar per host, following redirects and filling the
+// IdPs' own login and consent forms. Negative cases use accounts for which IdP A's token
+// endpoint re-signs the ID token wrongly (wrong audience, expired, a key it never published).
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import * as client from 'openid-client';
+import * as jose from 'jose';
+import Provider from 'oidc-provider';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+};
+const tessera = env('TESSERA').replace(/\/$/, '');
+const apiKey = env('API_KEY');
+const results = {};
+
+// ---------------------------------------------------------------- customer IdPs (oidc-provider)
+
+// Accounts at the IdPs: login -> claims. Groups become roles through Tessera's rules.
+const accounts = {
+  'alice@acme.test': { name: 'Alice Admin', email_verified: true, groups: ['acme-admins', 'everyone'] },
+  'bob@acme.test': { name: 'Bob Builder', email_verified: true, groups: ['everyone'] },
+  'dana@acme.test': { name: 'Dana Unverified', email_verified: false, groups: [] },
+  'tamper-aud@acme.test': { name: 'T', email_verified: true, groups: [] },
+  'tamper-exp@acme.test': { name: 'T', email_verified: true, groups: [] },
+  'tamper-sig@acme.test': { name: 'T', email_verified: true, groups: [] },
+  'carol@globex.test': { name: 'Carol Globex', email_verified: true, groups: ['globex-ops'] },
+};
+
+// oidc-provider keeps clients in its adapter; Tessera's redirect URI is known only after the
+// connection exists, so the client is stored then.
+const stores = new Map();
+class MemoryAdapter {
+  constructor(model) {
+    this.model = model;
+    if (!stores.has(model)) stores.set(model, new Map());
+    this.store = stores.get(model);
+  }
+  async upsert(id, payload) { this.store.set(id, payload); }
+  async find(id) { return this.store.get(id); }
+  async findByUserCode() { return undefined; }
+  async findByUid(uid) { return [...this.store.values()].find((p) => p.uid === uid); }
+  async consume(id) { const p = this.store.get(id); if (p) p.consumed = Math.floor(Date.now() / 1000); }
+  async destroy(id) { this.store.delete(id); }
+  async revokeByGrantId(grantId) {
+    for (const [id, p] of this.store) if (p.grantId === grantId) this.store.delete(id);
+  }
+}
+
+async function startIdp(name) {
+  const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await jose.exportJWK(privateKey)), kid: `${name}-1`, alg: 'RS256', use: 'sig' };
+  const server = http.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const provider = new Provider(issuer, {
+    adapter: MemoryAdapter,
+    jwks: { keys: [jwk] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+    features: { devInteractions: { enabled: true } },
+    pkce: { required: () => true },
+    findAccount: async (ctx, id) => {
+      const account = accounts[id];
+      if (!account) return undefined;
+      return {
+        accountId: id,
+        claims: async () => ({ sub: id, email: id, ...account }),
+      };
+    },
+    cookies: { keys: ['federation-e2e'] },
+  });
+  // The tampering token endpoint: only for tamper-* accounts, the real ID token is replaced
+  // by one that must be refused.
+  const wrongKey = (await jose.generateKeyPair('RS256')).privateKey;
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path !== '/token' || !ctx.body?.id_token) return;
+    const claims = jose.decodeJwt(ctx.body.id_token);
+    const sign = (payload, key = privateKey) =>
+      new jose.SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: jwk.kid }).sign(key);
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.sub === 'tamper-aud@acme.test') {
+      ctx.body.id_token = await sign({ ...claims, aud: 'someone-else' });
+    } else if (claims.sub === 'tamper-exp@acme.test') {
+      ctx.body.id_token = await sign({ ...claims, iat: now - 3600, exp: now - 1800 });
+    } else if (claims.sub === 'tamper-sig@acme.test') {
+      ctx.body.id_token = await sign(claims, wrongKey);
+    }
+  });
+  server.on('request', provider.callback());
+  const register = (clientId, clientSecret, redirectUri) =>
+    new MemoryAdapter('Client').upsert(clientId, {
+      client_id: clientId,
+      client_secret: clientSecret,
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+  return { issuer, server, register };
+}
+
+// ---------------------------------------------------------------- Tessera's admin API
+
+async function api(method, path, body, expected = [200, 201, 204]) {
+  const response = await fetch(`${tessera}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  assert.ok(
+    expected.includes(response.status),
+    `${method} ${path} answered ${response.status}: ${text}`,
+  );
+  return { status: response.status, json };
+}
+
+async function setUpOrg(slug, domain, idp, rules) {
+  const org = (await api('POST', '/organizations', { name: slug, slug })).json;
+  await api('POST', `/organizations/${slug}/domains`, { domain });
+  await api('POST', `/organizations/${slug}/domains/${domain}/verify`, { force: true });
+  const clientId = `tessera-${slug}`;
+  const clientSecret = `secret-${slug}-${Math.random().toString(36).slice(2)}`;
+  const connection = (await api('POST', `/organizations/${slug}/connections`, {
+    kind: 'oidc',
+    name: `${slug} IdP`,
+    issuer: `${idp.issuer}/.well-known/openid-configuration`,
+    client_id: clientId,
+    client_secret: clientSecret,
+    preset: 'okta',
+  })).json;
+  assert.equal(connection.status, 'draft');
+  assert.equal(connection.issuer, idp.issuer);
+  assert.ok(connection.redirect_uri.startsWith(`${tessera}/sso/oidc/`));
+  assert.ok(!JSON.stringify(connection).includes(clientSecret), 'the secret is never returned');
+  await idp.register(clientId, clientSecret, connection.redirect_uri);
+  await api('PUT', `/organizations/${slug}/role-mappings`, rules);
+  return { org, connection };
+}
+
+// ---------------------------------------------------------------- the browser
+
+class Browser {
+  constructor() { this.jar = new Map(); }
+  cookieHeader(url) {
+    const cookies = this.jar.get(new URL(url).host) ?? new Map();
+    return [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  keep(url, response) {
+    const host = new URL(url).host;
+    if (!this.jar.has(host)) this.jar.set(host, new Map());
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';');
+      const [name, ...rest] = pair.split('=');
+      const expired = attributes.some((a) => /max-age=0|expires=thu, 01 jan 1970/i.test(a.trim()));
+      if (expired) this.jar.get(host).delete(name.trim());
+      else this.jar.get(host).set(name.trim(), rest.join('='));
+    }
+  }
+  async request(url, init = {}) {
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers ?? {}), cookie: this.cookieHeader(url) },
+    });
+    this.keep(url, response);
+    return response;
+  }
+  // Follows redirects and fills the IdP's login and consent forms until the browser reaches
+  // `stopAt` (a URL prefix) or a page that is not an IdP form. `seen` records every hop.
+  async run(start, { login, stopAt, seen = [] }) {
+    let url = start;
+    let init = {};
+    for (let hop = 0; hop < 30; hop += 1) {
+      if (stopAt && url.startsWith(stopAt)) return { url, seen };
+      seen.push(url);
+      const response = await this.request(url, init);
+      init = {};
+      if ([301, 302, 303, 307].includes(response.status)) {
+        url = new URL(response.headers.get('location'), url).href;
+        continue;
+      }
+      const body = await response.text();
+      const form = body.match(/<form[^>]*action="([^"]+)"[^>]*method="post"/);
+      const prompt = body.match(/name="prompt" value="(\w+)"/);
+      if (response.status === 200 && form && prompt) {
+        const fields = new URLSearchParams({ prompt: prompt[1] });
+        if (prompt[1] === 'login') {
+          fields.set('login', login);
+          fields.set('password', 'any password works at this IdP');
+        }
+        url = new URL(form[1].replaceAll('&amp;', '&'), url).href;
+        init = {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: fields.toString(),
+        };
+        continue;
+      }
+      return { url, status: response.status, body, seen };
+    }
+    throw new Error(`too many hops from ${start}`);
+  }
+}
+
+// ---------------------------------------------------------------- the app (openid-client)
+
+const app = (await api('POST', '/clients', {
+  name: 'federated app',
+  type: 'confidential',
+  redirect_uris: ['http://127.0.0.1:9/callback'],
+  grant_types: ['authorization_code'],
+})).json;
+const config = await client.discovery(
+  new URL(tessera), app.client_id, undefined, client.ClientSecretBasic(app.client_secret),
+  { execute: [client.allowInsecureRequests] },
+);
+
+async function signInThroughApp(browser, login, organization) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: 'http://127.0.0.1:9/callback',
+    scope: 'openid email profile',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    organization,
+  });
+  const end = await browser.run(url.href, { login, stopAt: 'http://127.0.0.1:9/callback' });
+  if (!end.url.startsWith('http://127.0.0.1:9/callback')) return { refused: end };
+  const tokens = await client.authorizationCodeGrant(config, new URL(end.url), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  return { tokens, claims: tokens.claims(), access: jose.decodeJwt(tokens.access_token), seen: end.seen };
+}
+
+function refusalCode(end) {
+  const code = end.body?.match(/Error <code>([a-z_]+)<\/code>/);
+  return code ? code[1] : `no error page (status ${end.status} at ${end.url})`;
+}
+
+// ---------------------------------------------------------------- the run
+
+const idpA = await startIdp('acme');
+const idpB = await startIdp('globex');
+try {
+  const acme = await setUpOrg('acme', 'acme.test', idpA, {
+    rules: [{ claim: 'groups', op: 'equals', value: 'acme-admins', role: 'admin' }],
+    default_role: 'member',
+  });
+  const globex = await setUpOrg('globex', 'globex.test', idpB, {
+    rules: [{ claim: 'groups', op: 'in', value: ['globex-ops', 'globex-dev'], role: 'operator' }],
+    deny_unmatched: true,
+  });
+
+  // A draft connection is not used for sign-in; a dry-run test login works on it already.
+  const test = (await api('POST', `/organizations/acme/connections/${acme.connection.id}/test-logins`)).json;
+  assert.equal(test.status, 'pending');
+  const testEnd = await new Browser().run(test.url, { login: 'alice@acme.test' });
+  assert.match(testEnd.body, /Test login succeeded/);
+  const tested = (await api('GET', `/organizations/acme/connections/${acme.connection.id}/test-logins/${test.id}`)).json;
+  assert.equal(tested.status, 'succeeded');
+  assert.deepEqual(tested.roles, ['admin']);
+  assert.equal(tested.account_action, 'create');
+  assert.deepEqual(tested.claims.groups, ['acme-admins', 'everyone']);
+  const tamperedTest = (await api('POST', `/organizations/acme/connections/${acme.connection.id}/test-logins`)).json;
+  await new Browser().run(tamperedTest.url, { login: 'tamper-aud@acme.test' });
+  const failedTest = (await api('GET', `/organizations/acme/connections/${acme.connection.id}/test-logins/${tamperedTest.id}`)).json;
+  assert.equal(failedTest.status, 'failed');
+  assert.equal(failedTest.error.code, 'oidc_audience_mismatch');
+  const members = (await api('GET', '/organizations/acme/memberships')).json;
+  assert.equal(members.data.length, 0, 'a test login creates nobody');
+  results.test_login = { roles: tested.roles, failed: failedTest.error.code };
+
+  await api('POST', `/organizations/acme/connections/${acme.connection.id}/activate`);
+  await api('POST', `/organizations/globex/connections/${globex.connection.id}/activate`);
+
+  // Alice (acme-admins) and Bob (no admin group) through IdP A; Carol through IdP B.
+  const alice = await signInThroughApp(new Browser(), 'alice@acme.test', 'acme');
+  assert.ok(alice.seen.some((u) => u.startsWith(idpA.issuer)), 'the sign-in went through IdP A');
+  const bob = await signInThroughApp(new Browser(), 'bob@acme.test', 'acme');
+  const carolBrowser = new Browser();
+  const carol = await signInThroughApp(carolBrowser, 'carol@globex.test', 'globex');
+  assert.ok(carol.seen.some((u) => u.startsWith(idpB.issuer)), 'the sign-in went through IdP B');
+  assert.ok(!carol.seen.some((u) => u.startsWith(idpA.issuer)), 'globex never touches IdP A');
+  results.alice = { email: alice.claims.email, org_id: alice.access.org_id, roles: alice.access.roles, amr: alice.claims.amr };
+  results.bob = { org_id: bob.access.org_id, roles: bob.access.roles };
+  results.carol = { org_id: carol.access.org_id, roles: carol.access.roles };
+  assert.equal(alice.access.org_id, acme.org.id);
+  assert.equal(carol.access.org_id, globex.org.id);
+
+  // A second sign-in finds the same user by (connection, subject).
+  const again = await signInThroughApp(new Browser(), 'alice@acme.test', 'acme');
+  assert.equal(again.claims.sub, alice.claims.sub);
+
+  // Typing an email on Tessera's sign-in page routes to the org's IdP (home-realm discovery).
+  const typed = new Browser();
+  const login = await typed.request(`${tessera}/login`);
+  const csrf = (await login.text()).match(/name="csrf" value="([^"]+)"/)[1];
+  const routed = await typed.request(`${tessera}/login/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tessera },
+    body: new URLSearchParams({ csrf, email: 'bob@acme.test', return_to: '/account' }).toString(),
+  });
+  assert.equal(routed.status, 303);
+  const routedEnd = await typed.run(new URL(routed.headers.get('location'), tessera).href, { login: 'bob@acme.test' });
+  assert.ok(routedEnd.seen.some((u) => u.startsWith(idpA.issuer)), 'home-realm discovery sent bob to IdP A');
+  assert.match(routedEnd.url, /\/account$/);
+  assert.equal(routedEnd.status, 200);
+
+  // Negative cases: each ends on Tessera's error page with its stable code, nobody signed in.
+  // Dana already has a Tessera account (added to globex by email); IdP A does not vouch for her
+  // address, so her acme identity must not take that account over.
+  await api('POST', '/organizations/globex/memberships', { email: 'dana@acme.test', roles: [] });
+  const refusals = {};
+  for (const login of ['tamper-aud@acme.test', 'tamper-exp@acme.test', 'tamper-sig@acme.test', 'dana@acme.test']) {
+    const outcome = await signInThroughApp(new Browser(), login, 'acme');
+    assert.ok(outcome.refused, `${login} must not get tokens`);
+    refusals[login] = refusalCode(outcome.refused);
+  }
+  // Replaying the IdP's answer (same code and state, same browser) after it was used.
+  const replayer = new Browser();
+  const first = await signInThroughApp(replayer, 'bob@acme.test', 'acme');
+  const callback = first.seen.find((u) => u.startsWith(`${tessera}/sso/oidc/`));
+  const replay = await replayer.run(callback, {});
+  refusals.replayed_state = refusalCode(replay);
+  results.refusals = refusals;
+  // Each org sees only its own people.
+  const acmeMembers = (await api('GET', '/organizations/acme/memberships')).json.data.map((m) => m.email ?? m.user?.email);
+  const globexMembers = (await api('GET', '/organizations/globex/memberships')).json.data.map((m) => m.email ?? m.user?.email);
+  results.members = { acme: acmeMembers.sort(), globex: globexMembers.sort() };
+
+} finally {
+  idpA.server.close();
+  idpB.server.close();
+  idpA.server.closeAllConnections();
+  idpB.server.closeAllConnections();
+}
+process.stdout.write(`\n${JSON.stringify(results)}\n`);

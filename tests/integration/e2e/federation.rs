@@ -1,0 +1,62 @@
+//! Per-org OIDC federation against real software: two oidc-provider instances (OpenID
+//! Certified) are the customer IdPs of two organizations, openid-client (OpenID Certified) is
+//! the app, and the real binary sits between them. Set-up goes through the admin API.
+
+use broker::Actor;
+use broker::api_key::NewApiKey;
+use secrecy::ExposeSecret as _;
+use serde_json::json;
+use tessera_tests::real::{RealServer, run_node};
+
+#[tokio::test]
+async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
+    let server = RealServer::start(&[]).await;
+    let broker = server.broker().await;
+    let key = broker
+        .create_instance_api_key(&Actor::cli(), NewApiKey::admin("federation e2e"))
+        .await
+        .unwrap();
+
+    let output = run_node(
+        "federation.mjs",
+        &[
+            ("TESSERA", server.base.clone()),
+            ("API_KEY", key.secret.expose_secret().to_owned()),
+        ],
+    );
+    // oidc-provider prints development warnings; the result is the last line.
+    let last = output.lines().last().unwrap_or_default();
+    let result: serde_json::Value = serde_json::from_str(last)
+        .unwrap_or_else(|e| panic!("federation.mjs printed no result ({e}):\n{output}"));
+
+    // Roles come from the upstream groups through each org's rules.
+    assert_eq!(result["alice"]["email"], "alice@acme.test");
+    assert_eq!(result["alice"]["roles"], json!(["admin"]));
+    assert_eq!(result["alice"]["amr"], json!(["fed"]));
+    assert_eq!(result["bob"]["roles"], json!(["member"]));
+    assert_eq!(result["carol"]["roles"], json!(["operator"]));
+    assert_ne!(result["alice"]["org_id"], result["carol"]["org_id"]);
+    assert_eq!(result["bob"]["org_id"], result["alice"]["org_id"]);
+
+    // Two orgs, two IdPs: neither sees the other's people.
+    assert_eq!(
+        result["members"]["acme"],
+        json!(["alice@acme.test", "bob@acme.test"])
+    );
+    assert_eq!(
+        result["members"]["globex"],
+        json!(["carol@globex.test", "dana@acme.test"])
+    );
+
+    // The dry run reported roles, and a failed check with its code.
+    assert_eq!(result["test_login"]["roles"], json!(["admin"]));
+    assert_eq!(result["test_login"]["failed"], "oidc_audience_mismatch");
+
+    // Each attack ends on an error page with its stable code.
+    let refusals = &result["refusals"];
+    assert_eq!(refusals["tamper-aud@acme.test"], "oidc_audience_mismatch");
+    assert_eq!(refusals["tamper-exp@acme.test"], "oidc_token_expired");
+    assert_eq!(refusals["tamper-sig@acme.test"], "oidc_signature_invalid");
+    assert_eq!(refusals["dana@acme.test"], "identity_link_refused");
+    assert_eq!(refusals["replayed_state"], "sso_state_invalid");
+}
