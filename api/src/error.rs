@@ -261,6 +261,7 @@ impl ResponseError for HtmlError {
             _ if status.is_server_error() => "Something went wrong",
             ErrorCode::CsrfCheckFailed => "This form expired",
             ErrorCode::RateLimited | ErrorCode::AccountLocked => "Too many attempts",
+            code if is_sso_failure(code) => "Signing in through your organization did not work",
             _ => "This sign-in link does not work",
         };
         let page = frontend::error_page(
@@ -273,6 +274,22 @@ impl ResponseError for HtmlError {
             .content_type("text/html; charset=utf-8")
             .body(page)
     }
+}
+
+/// Codes that end a sign-in through an organization's IdP.
+fn is_sso_failure(code: ErrorCode) -> bool {
+    let name = code.as_str();
+    name.starts_with("oidc_")
+        || name.starts_with("upstream_")
+        || name.starts_with("sso_")
+        || matches!(
+            code,
+            ErrorCode::RoleMappingDenied
+                | ErrorCode::IdentityLinkRefused
+                | ErrorCode::MembershipInactive
+                | ErrorCode::ConnectionInactive
+                | ErrorCode::ConnectionNotFound
+        )
 }
 
 /// The error-code reference (docs/errors.md), generated from the codes themselves so the two

@@ -34,6 +34,8 @@ pub struct OrganizationChanges {
     pub name: Option<String>,
     /// New slug.
     pub slug: Option<String>,
+    /// Require the org's SSO connection for its verified domains.
+    pub require_sso: Option<bool>,
 }
 
 /// Proof that an actor may act inside one organization. Only the broker creates it (after
@@ -129,6 +131,7 @@ impl Broker {
             id: Set(OrgId::new()),
             slug: Set(slug.clone()),
             name: Set(name),
+            require_sso: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -208,20 +211,24 @@ impl Broker {
             .await?
             .ok_or_else(|| not_found(&access.org().slug))?;
         let unchanged = name.as_ref().is_none_or(|n| *n == current.name)
-            && slug.as_ref().is_none_or(|s| *s == current.slug);
+            && slug.as_ref().is_none_or(|s| *s == current.slug)
+            && changes.require_sso.is_none_or(|r| r == current.require_sso);
         if unchanged {
             return Ok(current);
         }
         if let Some(slug) = &slug {
             ensure_slug_free(&txn, slug, Some(current.id)).await?;
         }
-        let before = json!({ "name": current.name, "slug": current.slug });
+        let before = json!({ "name": current.name, "slug": current.slug, "require_sso": current.require_sso });
         let mut model: organization::ActiveModel = current.into();
         if let Some(name) = name {
             model.name = Set(name);
         }
         if let Some(slug) = slug.clone() {
             model.slug = Set(slug);
+        }
+        if let Some(require) = changes.require_sso {
+            model.require_sso = Set(require);
         }
         model.updated_at = Set(now);
         let org = model.update(&txn).await.map_err(|e| {
@@ -237,7 +244,7 @@ impl Broker {
                 now,
                 AuditAction::OrganizationUpdated,
                 Target::new("organization", org.id),
-                json!({ "before": before, "after": { "name": org.name, "slug": org.slug } }),
+                json!({ "before": before, "after": { "name": org.name, "slug": org.slug, "require_sso": org.require_sso } }),
             )
             .await?;
         txn.commit().await?;

@@ -17,6 +17,8 @@ pub struct Model {
     pub slug: String,
     /// Display name.
     pub name: String,
+    /// Whether emails at the org's verified domains must sign in through its SSO connection.
+    pub require_sso: bool,
     /// When the org was created.
     pub created_at: DateTimeUtc,
     /// When the row last changed.

@@ -10,6 +10,7 @@ mod concurrency;
 mod docs;
 mod domains;
 mod e2e;
+mod federation;
 mod login;
 mod memberships;
 mod openapi;

@@ -10,6 +10,7 @@ pub mod dns;
 pub mod real;
 pub mod receiver;
 pub mod smtp;
+pub mod static_http;
 
 use std::path::PathBuf;
 use std::sync::Arc;

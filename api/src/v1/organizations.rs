@@ -25,6 +25,9 @@ pub struct OrganizationView {
     /// Display name.
     #[schema(example = "Acme Inc.")]
     pub name: String,
+    /// Whether emails at the org's verified domains must sign in through its active SSO
+    /// connection (local sign-in refused with `sso_required`).
+    pub require_sso: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -37,6 +40,7 @@ impl From<Organization> for OrganizationView {
             id: o.id.as_uuid(),
             slug: o.slug,
             name: o.name,
+            require_sso: o.require_sso,
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -63,6 +67,8 @@ pub struct UpdateOrganization {
     pub name: Option<String>,
     /// New slug.
     pub slug: Option<String>,
+    /// Require the org's SSO connection for its verified domains.
+    pub require_sso: Option<bool>,
 }
 
 /// Creates an organization (instance admins only).
@@ -147,6 +153,7 @@ pub async fn update_organization(
     let changes = OrganizationChanges {
         name: body.name,
         slug: body.slug,
+        require_sso: body.require_sso,
     };
     let org = state.broker.update_organization(&access, changes).await?;
     Ok(web::Json(org.into()))

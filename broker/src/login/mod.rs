@@ -167,6 +167,16 @@ impl Broker {
         proof: Proof,
         client: &ClientInfo,
     ) -> Result<SignedIn> {
+        if let Some(email) = &user.email
+            && self.sso_required_for(email).await?.is_some()
+        {
+            self.record_sign_in_failure(Some(&user), proof.method, "sso_required", client)
+                .await?;
+            return Err(Error::new(
+                ErrorCode::SsoRequired,
+                "your organization requires you to sign in through its identity provider: enter your work email on the sign-in page",
+            ));
+        }
         self.complete_sign_in_to(user, proof, None, client).await
     }
 

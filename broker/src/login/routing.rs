@@ -36,6 +36,25 @@ impl Broker {
             .map(|c| c.id))
     }
 
+    /// When `email`'s domain is verified by an organization that requires SSO and has an active
+    /// connection, that connection: local sign-in is refused for the address.
+    pub(crate) async fn sso_required_for(&self, email: &str) -> Result<Option<ConnectionId>> {
+        match self.sign_in_route(email).await? {
+            SignInRoute::Federated {
+                org_id,
+                connection_id,
+                ..
+            } => {
+                let required = organization::Entity::find_by_id(org_id)
+                    .one(self.db())
+                    .await?
+                    .is_some_and(|o| o.require_sso);
+                Ok(required.then_some(connection_id))
+            }
+            SignInRoute::Local => Ok(None),
+        }
+    }
+
     /// Decides where `email` (already validated) signs in.
     pub async fn sign_in_route(&self, email: &str) -> Result<SignInRoute> {
         let Some((_, host)) = email.rsplit_once('@') else {

@@ -343,45 +343,99 @@ async fn known_and_unknown_addresses_get_the_same_answer_and_mail_is_rate_limite
     assert!(invalid.text().await.unwrap().contains("email address"));
 }
 
+/// Verifies `domain` for the org and gives it an active connection record (enough for
+/// routing; the SSO round trip itself is tested end to end against a real IdP).
+async fn sso_connection(
+    app: &TestApp,
+    org_id: broker::entities::OrgId,
+    domain: &str,
+) -> broker::entities::ConnectionId {
+    use broker::entities::{connection as c, domain as d};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let connection = broker::entities::ConnectionId::new();
+    let now = app.broker().now();
+    d::ActiveModel {
+        id: Set(broker::entities::DomainId::new()),
+        org_id: Set(org_id),
+        domain: Set(domain.into()),
+        verified: Set(true),
+        verification_token: Set("t".into()),
+        verification_method: Set(Some(broker::entities::VerificationMethod::Manual)),
+        verified_at: Set(Some(now)),
+        created_at: Set(now),
+    }
+    .insert(app.broker().db())
+    .await
+    .unwrap();
+    c::ActiveModel {
+        id: Set(connection),
+        org_id: Set(Some(org_id)),
+        kind: Set(broker::entities::ConnectionKind::Oidc),
+        name: Set("Acme Okta".into()),
+        preset: Set(None),
+        status: Set(broker::entities::ConnectionStatus::Active),
+        config: Set(json!({})),
+        secrets_encrypted: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(app.broker().db())
+    .await
+    .unwrap();
+    connection
+}
+
+#[tokio::test]
+async fn an_org_that_requires_sso_refuses_local_sign_in_for_its_domain() {
+    let (app, sink) = app_with_mail(&[]).await;
+    let org = app.create_org("acme").await;
+    let org_id: broker::entities::OrgId = org["id"].as_str().unwrap().parse().unwrap();
+    // Two links asked before the org claimed the domain: local sign-in for now.
+    let mut first = Browser::new(&app);
+    ask_for_link(&mut first, "worker@acme.test", "/account").await;
+    let mut second = Browser::new(&app);
+    ask_for_link(&mut second, "worker@acme.test", "/account").await;
+    sink.wait_for("worker@acme.test", 2).await;
+    let links: Vec<String> = sink
+        .all()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.contains("worker@acme.test")))
+        .map(|m| m.link())
+        .collect();
+    sso_connection(&app, org_id, "acme.test").await;
+
+    // The org has SSO but does not require it: the local link still works.
+    let allowed = open_link(&mut first, &links[0]).await;
+    assert_eq!(allowed.status(), 303);
+
+    let patched = app
+        .admin(reqwest::Method::PATCH, "/api/v1/organizations/acme")
+        .json(&json!({ "require_sso": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_eq!(
+        patched.json::<serde_json::Value>().await.unwrap()["require_sso"],
+        true
+    );
+
+    let refused = open_link(&mut second, &links[1]).await;
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("sso_required"), "{page}");
+    assert!(
+        second.cookies.keys().all(|k| !k.contains("session")),
+        "no session was started"
+    );
+}
+
 #[tokio::test]
 async fn an_sso_domain_is_sent_to_its_connection() {
     let (app, sink) = app_with_mail(&[]).await;
     let org = app.create_org("acme").await;
     let org_id: broker::entities::OrgId = org["id"].as_str().unwrap().parse().unwrap();
-    let connection = broker::entities::ConnectionId::new();
-    {
-        use broker::entities::{connection as c, domain as d};
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        let now = app.broker().now();
-        d::ActiveModel {
-            id: Set(broker::entities::DomainId::new()),
-            org_id: Set(org_id),
-            domain: Set("acme.test".into()),
-            verified: Set(true),
-            verification_token: Set("t".into()),
-            verification_method: Set(Some(broker::entities::VerificationMethod::Manual)),
-            verified_at: Set(Some(now)),
-            created_at: Set(now),
-        }
-        .insert(app.broker().db())
-        .await
-        .unwrap();
-        c::ActiveModel {
-            id: Set(connection),
-            org_id: Set(Some(org_id)),
-            kind: Set(broker::entities::ConnectionKind::Oidc),
-            name: Set("Acme Okta".into()),
-            preset: Set(None),
-            status: Set(broker::entities::ConnectionStatus::Active),
-            config: Set(json!({})),
-            secrets_encrypted: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(app.broker().db())
-        .await
-        .unwrap();
-    }
+    let connection = sso_connection(&app, org_id, "acme.test").await;
     let mut browser = Browser::new(&app);
     let routed = ask_for_link(&mut browser, "worker@ACME.test", "/account").await;
     assert_eq!(routed.status(), 303);
