@@ -164,6 +164,7 @@ async fn insert_org(db: &DatabaseConnection, slug: &str) -> Result<OrgId, DbErr>
         id: Set(OrgId::new()),
         slug: Set(slug.to_owned()),
         name: Set(slug.to_owned()),
+        require_sso: Set(false),
         created_at: Set(at(0)),
         updated_at: Set(at(0)),
     };

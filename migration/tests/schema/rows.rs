@@ -65,6 +65,7 @@ pub async fn insert_tenancy(db: &DatabaseConnection, ids: &Ids) -> Result<(), Db
         id: ids.org,
         slug: "tessera".into(),
         name: "Tessera Inc.".into(),
+        require_sso: true,
         created_at: at(0),
         updated_at: at(1),
     };
