@@ -49,6 +49,7 @@ pub struct LoginQuery {
     login_hint: Option<String>,
     acr: Option<String>,
     reauth: Option<String>,
+    link: Option<String>,
 }
 
 #[derive(Default)]
@@ -60,8 +61,27 @@ struct LoginView<'a> {
     step_up: bool,
 }
 
-fn render_login(req: &HttpRequest, state: &AppState, view: LoginView<'_>) -> HttpResponse {
+async fn render_login(
+    req: &HttpRequest,
+    state: &AppState,
+    view: LoginView<'_>,
+) -> Result<HttpResponse, HtmlError> {
     let (csrf, set) = csrf_token(req, &state.config);
+    let next = view.return_to;
+    let social: Vec<(String, String)> = state
+        .broker
+        .social_connections()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let href = format!(
+                "/sso/{}/start?return_to={}",
+                c.id,
+                encode(if next.is_empty() { ACCOUNT_PATH } else { next })
+            );
+            (c.name, href)
+        })
+        .collect();
     let body = frontend::login_page(frontend::LoginPage {
         csrf: &csrf,
         return_to: view.return_to,
@@ -70,18 +90,19 @@ fn render_login(req: &HttpRequest, state: &AppState, view: LoginView<'_>) -> Htt
         notice: view.notice,
         password_login: state.config.password_login,
         step_up: view.step_up,
+        social: &social,
     });
-    page_for(view.error, body, set)
+    Ok(page_for(view.error, body, set))
 }
 
 /// The sign-in page again, with the email typed and what went wrong.
-fn login_error(
+async fn login_error(
     req: &HttpRequest,
     state: &AppState,
     return_to: Option<&str>,
     email: &str,
     error: &Error,
-) -> HttpResponse {
+) -> Result<HttpResponse, HtmlError> {
     render_login(
         req,
         state,
@@ -92,6 +113,7 @@ fn login_error(
             ..LoginView::default()
         },
     )
+    .await
 }
 
 /// The sign-in page. Without `return_to`, a signed-in user goes to the account page.
@@ -114,11 +136,18 @@ pub async fn login_page(
         .acr
         .as_deref()
         .is_some_and(|a| a != acr::SINGLE_FACTOR);
+    let link_notice = query.link.as_deref().map(|provider| {
+        let provider: String = provider.chars().take(64).collect();
+        format!(
+            "You already have an account with this email. Sign in to it once, the way you usually do, to connect {provider}; after that “Continue with {provider}” signs you in."
+        )
+    });
     let notice = query
         .reauth
         .as_ref()
-        .map(|_| "For your security, sign in again to change how you sign in.");
-    Ok(render_login(
+        .map(|_| "For your security, sign in again to change how you sign in.")
+        .or(link_notice.as_deref());
+    render_login(
         &req,
         &state,
         LoginView {
@@ -128,7 +157,8 @@ pub async fn login_page(
             notice,
             step_up,
         },
-    ))
+    )
+    .await
 }
 
 /// The email form.
@@ -148,11 +178,11 @@ pub async fn email_submit(
 ) -> Result<HttpResponse, HtmlError> {
     check_csrf(&req, &state.config, form.csrf.as_deref())?;
     let return_to = safe_return_to(form.return_to.as_deref());
-    let show_error =
-        |error: Error| login_error(&req, &state, return_to.as_deref(), &form.email, &error);
     let email = match broker::validate::email("email", &form.email) {
         Ok(email) => email,
-        Err(error) => return Ok(show_error(error)),
+        Err(error) => {
+            return login_error(&req, &state, return_to.as_deref(), &form.email, &error).await;
+        }
     };
     if let SignInRoute::Federated { connection_id, .. } = state.broker.sign_in_route(&email).await?
     {
@@ -171,7 +201,7 @@ pub async fn email_submit(
     };
     let client = client_info(&req, &state.config);
     if let Err(error) = state.broker.request_email_link(request, &client).await {
-        return Ok(show_error(error));
+        return login_error(&req, &state, return_to.as_deref(), &form.email, &error).await;
     }
     let location = format!(
         "/login/check-email?email={}&return_to={}",
@@ -353,13 +383,7 @@ pub async fn password_submit(
         .await;
     match result {
         Ok(step) => Ok(after_step(&state, step, false)),
-        Err(error) => Ok(login_error(
-            &req,
-            &state,
-            return_to.as_deref(),
-            &form.email,
-            &error,
-        )),
+        Err(error) => login_error(&req, &state, return_to.as_deref(), &form.email, &error).await,
     }
 }
 

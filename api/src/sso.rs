@@ -16,11 +16,14 @@ use crate::browser::{
     session_cookie,
 };
 use crate::error::HtmlError;
+use crate::extract::EndUser;
 use crate::server::AppState;
 
 /// Routes of the SSO round trip.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(start).service(oidc_callback);
+    cfg.service(start)
+        .service(oidc_callback)
+        .service(confirm_link);
 }
 
 fn connection_id(raw: &str) -> Result<ConnectionId, HtmlError> {
@@ -103,7 +106,46 @@ pub async fn oidc_callback(
             see_other(&next, Some(cookie))
         }
         SsoFinished::Tested(test) => test_result_page(&test),
+        SsoFinished::ConfirmLink {
+            token,
+            email,
+            provider,
+        } => {
+            // Sign in to the existing account once; the sign-in then comes back to link.
+            let return_to = format!("/sso/link/{token}");
+            let location = format!(
+                "/login?return_to={}&login_hint={}&link={}",
+                encode(&return_to),
+                encode(&email),
+                encode(&provider)
+            );
+            see_other(&location, None)
+        }
     })
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Links a social identity after its user signed in to the existing account.
+#[get("/sso/link/{token}")]
+pub async fn confirm_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    user: EndUser,
+) -> Result<HttpResponse, HtmlError> {
+    let flow = existing_flow(&req, &state.config);
+    let client = client_info(&req, &state.config);
+    let next = state
+        .broker
+        .confirm_identity_link(&path, user.user.id, flow.as_deref(), &client)
+        .await?;
+    Ok(see_other(
+        &next.unwrap_or_else(|| ACCOUNT_PATH.to_owned()),
+        None,
+    ))
 }
 
 fn test_result_page(test: &TestLogin) -> HttpResponse {
@@ -148,6 +190,9 @@ fn test_result_page(test: &TestLogin) -> HttpResponse {
                             "link to the existing user with this email"
                         }
                         broker::federation::provision::AccountAction::Create => "create a new user",
+                        broker::federation::provision::AccountAction::ConfirmLink => {
+                            "ask the user to sign in to the existing account with this email once, then link"
+                        }
                     }
                     .to_owned()
                 })

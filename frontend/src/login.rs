@@ -31,6 +31,8 @@ pub struct LoginPage<'a> {
     pub password_login: bool,
     /// Whether the app asked for a stronger sign-in than an email link.
     pub step_up: bool,
+    /// Social sign-in buttons: (provider name, start URL).
+    pub social: &'a [(String, String)],
 }
 
 /// The sign-in page: email link (or code), optional password, and passkeys.
@@ -54,7 +56,19 @@ pub fn login_page(page: LoginPage<'_>) -> String {
     } else {
         ("", "")
     };
+    let social: String = page
+        .social
+        .iter()
+        .map(|(name, href)| {
+            format!(
+                "<a class=\"button secondary social\" href=\"{}\">Continue with {}</a>\n      ",
+                escape(href),
+                escape(name)
+            )
+        })
+        .collect();
     LOGIN_HTML
+        .replace("{{social}}", &social)
         .replace("{{messages}}", &messages)
         .replace("{{password_field}}", password_field)
         .replace("{{password_button}}", password_button)

@@ -10,6 +10,7 @@
 // endpoint re-signs the ID token wrongly (wrong audience, expired, a key it never published).
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import Provider from 'oidc-provider';
@@ -34,7 +35,60 @@ const accounts = {
   'tamper-exp@acme.test': { name: 'T', email_verified: true, groups: [] },
   'tamper-sig@acme.test': { name: 'T', email_verified: true, groups: [] },
   'carol@globex.test': { name: 'Carol Globex', email_verified: true, groups: ['globex-ops'] },
+  'erin@example.net': { name: 'Erin Social', email_verified: true, groups: [] },
+  'frank@example.net': { name: 'Frank Social', email_verified: true, groups: [] },
 };
+
+// ---------------------------------------------------------------- a mailbox (plain SMTP)
+
+// Tessera mails sign-in links to this loopback SMTP server; the test reads them here.
+const inbox = [];
+const smtp = net.createServer((socket) => {
+  let data = false;
+  let message = '';
+  socket.write('220 e2e mailbox\r\n');
+  let buffer = '';
+  socket.on('data', (chunk) => {
+    buffer += chunk.toString('utf8');
+    let at;
+    while ((at = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      if (data) {
+        if (line === '.') {
+          data = false;
+          inbox.push(message);
+          message = '';
+          socket.write('250 queued\r\n');
+        } else {
+          message += `${line}\n`;
+        }
+      } else if (/^(EHLO|HELO)/i.test(line)) {
+        socket.write('250 e2e mailbox\r\n');
+      } else if (/^DATA/i.test(line)) {
+        data = true;
+        socket.write('354 go on\r\n');
+      } else if (/^QUIT/i.test(line)) {
+        socket.end('221 bye\r\n');
+      } else {
+        socket.write('250 ok\r\n');
+      }
+    }
+  });
+});
+await new Promise((resolve) => smtp.listen(Number(env('SMTP_PORT')), '127.0.0.1', resolve));
+
+async function linkFor(address) {
+  for (let i = 0; i < 100; i += 1) {
+    const mail = inbox.find((m) => m.includes(address));
+    if (mail) {
+      const unfolded = mail.replace(/=\n/g, '').replace(/=3D/g, '=');
+      return unfolded.slice(unfolded.indexOf('http')).split(/[\s"<]/)[0];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no mail for ${address}`);
+}
 
 // oidc-provider keeps clients in its adapter; Tessera's redirect URI is known only after the
 // connection exists, so the client is stored then.
@@ -261,6 +315,7 @@ function refusalCode(end) {
 
 const idpA = await startIdp('acme');
 const idpB = await startIdp('globex');
+const idpC = await startIdp('social');
 try {
   const acme = await setUpOrg('acme', 'acme.test', idpA, {
     rules: [{ claim: 'groups', op: 'equals', value: 'acme-admins', role: 'admin' }],
@@ -348,10 +403,71 @@ try {
   const globexMembers = (await api('GET', '/organizations/globex/memberships')).json.data.map((m) => m.email ?? m.user?.email);
   results.members = { acme: acmeMembers.sort(), globex: globexMembers.sort() };
 
+
+  // Social sign-in: an instance-level connection is a "Continue with …" button for everyone.
+  const social = (await api('POST', '/connections', {
+    kind: 'oidc',
+    name: 'Social ID',
+    issuer: idpC.issuer,
+    client_id: 'tessera-social',
+    client_secret: 'social-secret',
+  })).json;
+  assert.equal(social.organization_id, undefined);
+  await idpC.register('tessera-social', 'social-secret', social.redirect_uri);
+  await api('POST', `/connections/${social.id}/activate`);
+  const continueWith = async (browser, login) => {
+    const page = await (await browser.request(`${tessera}/login?return_to=%2Faccount`)).text();
+    const button = page.match(/<a class="button secondary social" href="([^"]+)">Continue with Social ID<\/a>/);
+    assert.ok(button, 'the sign-in page offers the social connection');
+    return browser.run(new URL(button[1].replaceAll('&amp;', '&'), tessera).href, { login });
+  };
+  // A new person signs up in one click.
+  const erin = await continueWith(new Browser(), 'erin@example.net');
+  assert.equal(erin.status, 200);
+  assert.match(erin.url, /\/account$/);
+  assert.match(erin.body, /erin@example\.net/);
+
+  // Frank already has an account (made by an admin); the provider's verified email does not
+  // take it over: Frank signs in to it once (by emailed link), and only then is it linked.
+  await api('POST', '/organizations/globex/memberships', { email: 'frank@example.net', roles: [] });
+  const frank = new Browser();
+  const parked = await continueWith(frank, 'frank@example.net');
+  assert.match(parked.url, /\/login\?return_to=%2Fsso%2Flink%2F/, JSON.stringify(parked.seen));
+  assert.match(parked.body, /already have an account with this email/);
+  const csrfFrank = parked.body.match(/name="csrf" value="([^"]+)"/)[1];
+  const returnTo = new URL(parked.url).searchParams.get('return_to');
+  const asked = await frank.request(`${tessera}/login/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tessera },
+    body: new URLSearchParams({ csrf: csrfFrank, email: 'frank@example.net', return_to: returnTo }).toString(),
+  });
+  assert.equal(asked.status, 303);
+  const link = await linkFor('frank@example.net');
+  const confirmPage = await (await frank.request(link)).text();
+  const token = new URL(link).searchParams.get('token');
+  const csrfLink = confirmPage.match(/name="csrf" value="([^"]+)"/)[1];
+  const redeemed = await frank.request(`${tessera}/login/link`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tessera },
+    body: new URLSearchParams({ csrf: csrfLink, token }).toString(),
+  });
+  assert.equal(redeemed.status, 303);
+  const linked = await frank.run(new URL(redeemed.headers.get('location'), tessera).href, {});
+  assert.match(linked.url, /\/account$/);
+  // From now on the provider signs Frank in directly, into the same account.
+  const frankAgain = await continueWith(new Browser(), 'frank@example.net');
+  assert.match(frankAgain.url, /\/account$/);
+  assert.match(frankAgain.body, /frank@example\.net/);
+  assert.match(frankAgain.body, /Social ID/);
+  results.social = { erin: 'signed up', frank: 'linked after signing in' };
 } finally {
+  smtp.close();
+  idpC.server.close();
+  idpC.server.closeAllConnections();
   idpA.server.close();
   idpB.server.close();
   idpA.server.closeAllConnections();
   idpB.server.closeAllConnections();
 }
-process.stdout.write(`\n${JSON.stringify(results)}\n`);
+// Tessera's SMTP pool keeps its connection to the mailbox open: exit instead of waiting.
+process.stdout.write(`\n${JSON.stringify(results)}\n`, () => process.exit(0));

@@ -54,6 +54,9 @@ pub enum AccountAction {
     LinkByEmail,
     /// Create a user and link the identity.
     Create,
+    /// Social sign-in found an account with the same verified email: the user confirms by
+    /// signing in to that account once, then the identity is linked.
+    ConfirmLink,
 }
 
 /// The outcome of planning, before anything is written.
@@ -160,8 +163,8 @@ impl Broker {
             } else if let Some(email) = &profile.email
                 && let Some(existing) = users::find_by_email(self.db(), email).await?
             {
-                self.check_email_link(connection, profile, email).await?;
-                (AccountAction::LinkByEmail, Some(existing))
+                let action = self.check_email_link(connection, profile, email).await?;
+                (action, Some(existing))
             } else {
                 (AccountAction::Create, None)
             };
@@ -181,14 +184,15 @@ impl Broker {
         })
     }
 
-    /// Linking by email needs the org's verified domain and the IdP's verified address; for
-    /// instance-level (social) connections, the user must link from their account instead.
+    /// Linking by email needs the IdP's verified address, and for an org connection the org's
+    /// verified domain; for instance-level (social) connections the user must also confirm by
+    /// signing in to the account once.
     async fn check_email_link(
         &self,
         connection: &Connection,
         profile: &UpstreamProfile,
         email: &str,
-    ) -> Result<()> {
+    ) -> Result<AccountAction> {
         let refused = |why: &str| {
             Error::new(
                 ErrorCode::IdentityLinkRefused,
@@ -207,10 +211,11 @@ impl Broker {
                         "it cannot be joined to this sign-in because the identity provider does not say the email is verified",
                     ));
                 }
-                Ok(())
+                Ok(AccountAction::LinkByEmail)
             }
+            None if profile.email_verified => Ok(AccountAction::ConfirmLink),
             None => Err(refused(
-                "sign in to it the way you usually do; this sign-in method cannot take it over",
+                "sign in to it the way you usually do; this provider does not say the email is verified, so it cannot be connected",
             )),
         }
     }
@@ -240,6 +245,11 @@ impl Broker {
                 self.link_identity(&txn, connection, profile, user.id, "email", actor)
                     .await?;
                 refresh_names(&txn, user, profile, now).await?
+            }
+            (AccountAction::ConfirmLink, _) => {
+                return Err(Error::internal(
+                    "a link that needs the user's confirmation was applied directly",
+                ));
             }
             _ => {
                 let email_verified = profile.email_verified
@@ -296,7 +306,7 @@ impl Broker {
         Ok(user)
     }
 
-    async fn link_identity(
+    pub(crate) async fn link_identity(
         &self,
         db: &impl ConnectionTrait,
         connection: &Connection,

@@ -16,6 +16,7 @@ use crate::crypto::{random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
 use crate::federation::Connection;
 use crate::federation::oidc::authorization_request;
+use crate::federation::provision::AccountAction;
 use crate::federation::test_login::{TestFailure, TestLogin, TestStatus};
 use crate::login::{ClientInfo, Proof, SignedIn, acr};
 use crate::rate_limit::SIGN_IN_TRANSACTIONS_PER_IP;
@@ -72,6 +73,33 @@ pub enum SsoFinished {
     },
     /// A test login finished (successfully or not); nothing was created.
     Tested(Box<TestLogin>),
+    /// Social sign-in met an existing account with the same verified email: the user signs
+    /// in to it once (any usual way), then `/sso/link/{token}` links the identity.
+    ConfirmLink {
+        /// The pending link's token.
+        token: String,
+        /// The account's email, to prefill the sign-in page.
+        email: String,
+        /// The connection's display name.
+        provider: String,
+    },
+}
+
+/// A social identity waiting for its user to confirm by signing in.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingLink {
+    connection_id: ConnectionId,
+    user_id: entities::UserId,
+    profile: crate::federation::UpstreamProfile,
+    flow_digest: String,
+    return_to: Option<String>,
+}
+
+/// How long a pending link waits for the confirming sign-in.
+const LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+fn link_key(token: &str) -> String {
+    format!("sso-link:{}", secret_digest(token))
 }
 
 fn key(state: &str) -> String {
@@ -202,8 +230,14 @@ impl Broker {
         match transaction.test {
             Some(test) => self.finish_test(&connection, test.as_str(), outcome).await,
             None => {
-                self.finish_sign_in(&connection, transaction.return_to, outcome, client)
-                    .await
+                self.finish_sign_in(
+                    &connection,
+                    transaction.return_to,
+                    &transaction.flow_digest,
+                    outcome,
+                    client,
+                )
+                .await
             }
         }
     }
@@ -236,6 +270,7 @@ impl Broker {
         &self,
         connection: &Connection,
         return_to: Option<String>,
+        flow_digest: &str,
         outcome: Result<crate::federation::UpstreamProfile>,
         client: &ClientInfo,
     ) -> Result<SsoFinished> {
@@ -245,14 +280,29 @@ impl Broker {
         let attempt = async {
             let profile = outcome?;
             let plan = self.plan_provisioning(connection, &profile).await?;
+            if plan.action == AccountAction::ConfirmLink
+                && let Some(existing) = plan.user
+            {
+                let parked = self
+                    .park_link(
+                        connection,
+                        existing,
+                        profile,
+                        flow_digest,
+                        return_to.clone(),
+                    )
+                    .await?;
+                return Ok(Err(parked));
+            }
             let actor = client.actor(plan.user.as_ref().map(|u| u.id));
             let user = self
                 .apply_provisioning(connection, &profile, plan, &actor)
                 .await?;
-            Ok::<_, Error>((user, profile))
+            Ok::<_, Error>(Ok((user, profile)))
         };
         let (user, profile) = match attempt.await {
-            Ok(done) => done,
+            Ok(Ok(done)) => done,
+            Ok(Err(confirm)) => return Ok(confirm),
             Err(error) => {
                 self.record_sso_failure(connection, &error, client).await?;
                 return Err(error);
@@ -283,6 +333,76 @@ impl Broker {
             signed_in: Box::new(signed_in),
             return_to,
         })
+    }
+
+    async fn park_link(
+        &self,
+        connection: &Connection,
+        existing: crate::user::User,
+        profile: crate::federation::UpstreamProfile,
+        flow_digest: &str,
+        return_to: Option<String>,
+    ) -> Result<SsoFinished> {
+        let token = random_token::<32>();
+        let email = existing.email.clone().unwrap_or_default();
+        let pending = PendingLink {
+            connection_id: connection.id,
+            user_id: existing.id,
+            profile,
+            flow_digest: flow_digest.to_owned(),
+            return_to,
+        };
+        self.store()
+            .put_json(&link_key(&token), &pending, LINK_TTL)
+            .await?;
+        Ok(SsoFinished::ConfirmLink {
+            token,
+            email,
+            provider: connection.name.clone(),
+        })
+    }
+
+    /// Links a parked social identity once its user has signed in to the existing account in
+    /// the same browser; where to go next.
+    pub async fn confirm_identity_link(
+        &self,
+        token: &str,
+        signed_in_user: entities::UserId,
+        flow: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<Option<String>> {
+        let expired = || {
+            Error::new(
+                ErrorCode::SsoStateInvalid,
+                "this account link expired or was already used; sign in with the provider again",
+            )
+        };
+        let pending: PendingLink = self
+            .store()
+            .take_json(&link_key(token))
+            .await?
+            .ok_or_else(expired)?;
+        if !flow.is_some_and(|f| secret_digest(f) == pending.flow_digest) {
+            return Err(expired());
+        }
+        if pending.user_id != signed_in_user {
+            return Err(Error::new(
+                ErrorCode::IdentityLinkRefused,
+                "you signed in to a different account than the one with this email; nothing was linked",
+            ));
+        }
+        let connection = self.connection_by_id(pending.connection_id).await?;
+        let actor = client.actor(Some(signed_in_user));
+        self.link_identity(
+            self.db(),
+            &connection,
+            &pending.profile,
+            signed_in_user,
+            "confirmed",
+            &actor,
+        )
+        .await?;
+        Ok(pending.return_to)
     }
 
     async fn record_sso_failure(

@@ -10,7 +10,9 @@ use tessera_tests::real::{RealServer, run_node};
 
 #[tokio::test]
 async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
-    let server = RealServer::start(&[]).await;
+    let smtp_port = tessera_tests::real::free_port();
+    let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
+    let server = RealServer::start(&[("TESSERA_SMTP_URL", smtp_url.as_str())]).await;
     let broker = server.broker().await;
     let key = broker
         .create_instance_api_key(&Actor::cli(), NewApiKey::admin("federation e2e"))
@@ -22,6 +24,7 @@ async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
         &[
             ("TESSERA", server.base.clone()),
             ("API_KEY", key.secret.expose_secret().to_owned()),
+            ("SMTP_PORT", smtp_port.to_string()),
         ],
     );
     // oidc-provider prints development warnings; the result is the last line.
@@ -59,4 +62,8 @@ async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
     assert_eq!(refusals["tamper-sig@acme.test"], "oidc_signature_invalid");
     assert_eq!(refusals["dana@acme.test"], "identity_link_refused");
     assert_eq!(refusals["replayed_state"], "sso_state_invalid");
+
+    // Social sign-in: one-click sign-up, and linking only after signing in to the account.
+    assert_eq!(result["social"]["erin"], "signed up");
+    assert_eq!(result["social"]["frank"], "linked after signing in");
 }
