@@ -382,7 +382,8 @@ impl Broker {
             .take_json(&link_key(token))
             .await?
             .ok_or_else(expired)?;
-        if !flow.is_some_and(|f| secret_digest(f) == pending.flow_digest) {
+        let same_browser = flow.is_some_and(|f| secret_digest(f) == pending.flow_digest);
+        if !same_browser {
             return Err(expired());
         }
         if pending.user_id != signed_in_user {
