@@ -550,6 +550,7 @@ mod tests {
     fn all_pages() -> Vec<(&'static str, String)> {
         let (passkeys, sessions, identities) = rows();
         let mut pages = Vec::new();
+        let social = [(EVIL.to_owned(), EVIL.to_owned())];
         for flag in [false, true] {
             pages.push((
                 "login",
@@ -561,6 +562,7 @@ mod tests {
                     notice: Some(EVIL),
                     password_login: flag,
                     step_up: flag,
+                    social: &social,
                 }),
             ));
             pages.push((
