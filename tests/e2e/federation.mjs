@@ -36,6 +36,10 @@ const accounts = {
   'tamper-sig@acme.test': { name: 'T', email_verified: true, groups: [] },
   'carol@globex.test': { name: 'Carol Globex', email_verified: true, groups: ['globex-ops'] },
   'erin@example.net': { name: 'Erin Social', email_verified: true, groups: [] },
+  'pat@contoso.test': { name: 'Pat Contoso', tid: '2f3c1a9e-1d2b-4c3d-8e4f-5a6b7c8d9e0f', groups: [] },
+  'mallory@fabrikam.test': { name: 'Mallory', tid: '9a8b7c6d-0000-4000-8000-123456789abc', groups: [] },
+  'gil@initech.test': { name: 'Gil Initech', email_verified: true, hd: 'initech.test', groups: [] },
+  'gus@gmail.test': { name: 'Gus Personal', email_verified: true, groups: [] },
   'frank@example.net': { name: 'Frank Social', email_verified: true, groups: [] },
 };
 
@@ -110,16 +114,21 @@ class MemoryAdapter {
   }
 }
 
-async function startIdp(name) {
+// `mount` puts the IdP under a path (Entra's issuers look like /{tenant-id}/v2.0);
+// `idTokenClaims` puts the scope's claims in the ID token, as Entra and Google do.
+async function startIdp(name, { mount = '', idTokenClaims = false } = {}) {
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await jose.exportJWK(privateKey)), kid: `${name}-1`, alg: 'RS256', use: 'sig' };
   const server = http.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `http://127.0.0.1:${server.address().port}${mount}`;
   const provider = new Provider(issuer, {
     adapter: MemoryAdapter,
     jwks: { keys: [jwk] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    conformIdTokenClaims: !idTokenClaims,
+    claims: {
+      openid: ['sub', 'tid', 'hd'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'],
+    },
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
@@ -151,7 +160,15 @@ async function startIdp(name) {
       ctx.body.id_token = await sign(claims, wrongKey);
     }
   });
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    // Mounted like Express does it: the provider sees the path below the mount point.
+    if (mount && req.url.startsWith(mount)) {
+      req.originalUrl = req.url;
+      req.url = req.url.slice(mount.length) || '/';
+    }
+    callback(req, res);
+  });
   const register = (clientId, clientSecret, redirectUri) =>
     new MemoryAdapter('Client').upsert(clientId, {
       client_id: clientId,
@@ -234,7 +251,7 @@ class Browser {
   }
   // Follows redirects and fills the IdP's login and consent forms until the browser reaches
   // `stopAt` (a URL prefix) or a page that is not an IdP form. `seen` records every hop.
-  async run(start, { login, stopAt, seen = [] }) {
+  async run(start, { login, stopAt, cancel = false, seen = [] }) {
     let url = start;
     let init = {};
     for (let hop = 0; hop < 30; hop += 1) {
@@ -249,6 +266,12 @@ class Browser {
       const body = await response.text();
       const form = body.match(/<form[^>]*action="([^"]+)"[^>]*method="post"/);
       const prompt = body.match(/name="prompt" value="(\w+)"/);
+      const abort = body.match(/<a href="([^"]+)">\[ Cancel \]<\/a>/);
+      if (response.status === 200 && cancel && abort) {
+        // The user clicks the IdP's Cancel link instead of signing in.
+        url = new URL(abort[1].replaceAll('&amp;', '&'), url).href;
+        continue;
+      }
       if (response.status === 200 && form && prompt) {
         const fields = new URLSearchParams({ prompt: prompt[1] });
         if (prompt[1] === 'login') {
@@ -316,6 +339,9 @@ function refusalCode(end) {
 const idpA = await startIdp('acme');
 const idpB = await startIdp('globex');
 const idpC = await startIdp('social');
+const tenant = '2f3c1a9e-1d2b-4c3d-8e4f-5a6b7c8d9e0f';
+const idpEntra = await startIdp('entra', { mount: `/${tenant}/v2.0`, idTokenClaims: true });
+const idpGoogle = await startIdp('google', { idTokenClaims: true });
 try {
   const acme = await setUpOrg('acme', 'acme.test', idpA, {
     rules: [{ claim: 'groups', op: 'equals', value: 'acme-admins', role: 'admin' }],
@@ -391,6 +417,9 @@ try {
     assert.ok(outcome.refused, `${login} must not get tokens`);
     refusals[login] = refusalCode(outcome.refused);
   }
+  // The user cancels at the IdP: it answers access_denied, which Tessera shows as such.
+  const cancelled = await new Browser().run(`${tessera}/sso/${acme.connection.id}/start`, { cancel: true });
+  refusals.cancelled_at_idp = refusalCode(cancelled);
   // Replaying the IdP's answer (same code and state, same browser) after it was used.
   const replayer = new Browser();
   const first = await signInThroughApp(replayer, 'bob@acme.test', 'acme');
@@ -460,8 +489,40 @@ try {
   assert.match(frankAgain.body, /frank@example\.net/);
   assert.match(frankAgain.body, /Social ID/);
   results.social = { erin: 'signed up', frank: 'linked after signing in' };
+
+  // Presets. Entra ID: only the connection's tenant (tid) gets in. Google Workspace: only
+  // accounts whose hosted domain (hd) the org verified.
+  const presetOrg = async (slug, domain, idp, preset) => {
+    await api('POST', '/organizations', { name: slug, slug });
+    await api('POST', `/organizations/${slug}/domains`, { domain });
+    await api('POST', `/organizations/${slug}/domains/${domain}/verify`, { force: true });
+    const created = (await api('POST', `/organizations/${slug}/connections`, {
+      kind: 'oidc', name: `${slug} ${preset}`, issuer: idp.issuer, client_id: `tessera-${slug}`,
+      client_secret: `secret-${slug}`, preset,
+    })).json;
+    await idp.register(`tessera-${slug}`, `secret-${slug}`, created.redirect_uri);
+    await api('POST', `/organizations/${slug}/connections/${created.id}/activate`);
+    return created;
+  };
+  const contoso = await presetOrg('contoso', 'contoso.test', idpEntra, 'entra');
+  assert.equal(contoso.tenant_id, tenant);
+  const pat = await signInThroughApp(new Browser(), 'pat@contoso.test', 'contoso');
+  const mallory = await signInThroughApp(new Browser(), 'mallory@fabrikam.test', 'contoso');
+  await presetOrg('initech', 'initech.test', idpGoogle, 'google');
+  const gil = await signInThroughApp(new Browser(), 'gil@initech.test', 'initech');
+  const gus = await signInThroughApp(new Browser(), 'gus@gmail.test', 'initech');
+  results.presets = {
+    entra_same_tenant: pat.tokens ? 'signed in' : refusalCode(pat.refused),
+    entra_other_tenant: mallory.tokens ? 'signed in' : refusalCode(mallory.refused),
+    google_workspace: gil.tokens ? 'signed in' : refusalCode(gil.refused),
+    google_personal: gus.tokens ? 'signed in' : refusalCode(gus.refused),
+  };
 } finally {
   smtp.close();
+  for (const idp of [idpEntra, idpGoogle]) {
+    idp.server.close();
+    idp.server.closeAllConnections();
+  }
   idpC.server.close();
   idpC.server.closeAllConnections();
   idpA.server.close();

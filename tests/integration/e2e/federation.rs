@@ -62,8 +62,16 @@ async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
     assert_eq!(refusals["tamper-sig@acme.test"], "oidc_signature_invalid");
     assert_eq!(refusals["dana@acme.test"], "identity_link_refused");
     assert_eq!(refusals["replayed_state"], "sso_state_invalid");
+    assert_eq!(refusals["cancelled_at_idp"], "upstream_access_denied");
 
     // Social sign-in: one-click sign-up, and linking only after signing in to the account.
     assert_eq!(result["social"]["erin"], "signed up");
     assert_eq!(result["social"]["frank"], "linked after signing in");
+
+    // Presets: Entra ID's tenant check, Google Workspace's hosted-domain check.
+    let presets = &result["presets"];
+    assert_eq!(presets["entra_same_tenant"], "signed in");
+    assert_eq!(presets["entra_other_tenant"], "oidc_tenant_mismatch");
+    assert_eq!(presets["google_workspace"], "signed in");
+    assert_eq!(presets["google_personal"], "oidc_hosted_domain_mismatch");
 }
