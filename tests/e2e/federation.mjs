@@ -388,6 +388,12 @@ try {
   assert.equal(alice.access.org_id, acme.org.id);
   assert.equal(carol.access.org_id, globex.org.id);
 
+  // The org rotates its client secret at the IdP and in Tessera; sign-in keeps working.
+  await idpA.register('tessera-acme', 'rotated-secret', acme.connection.redirect_uri);
+  const rotated = (await api('PATCH', `/organizations/acme/connections/${acme.connection.id}`, {
+    client_secret: 'rotated-secret',
+  })).json;
+  assert.ok(!JSON.stringify(rotated).includes('rotated-secret'));
   // A second sign-in finds the same user by (connection, subject).
   const again = await signInThroughApp(new Browser(), 'alice@acme.test', 'acme');
   assert.equal(again.claims.sub, alice.claims.sub);

@@ -214,6 +214,43 @@ async fn a_connection_to_a_bad_idp_is_refused_with_what_to_fix() {
     );
     assert!(!created.to_string().contains("s3cret"));
 
+    // Settings can change (not the issuer); bad values name their field.
+    let path = format!("/api/v1/organizations/acme/connections/{id}");
+    expect_error(
+        app.admin(Method::PATCH, &path)
+            .json(&json!({ "clock_skew_seconds": 3600 }))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_connection",
+        Some("clock_skew_seconds"),
+    )
+    .await;
+    expect_error(
+        app.admin(Method::PATCH, &path)
+            .json(&json!({ "scopes": ["email"] }))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_connection",
+        Some("scopes"),
+    )
+    .await;
+    let renamed = expect_status(
+        app.admin(Method::PATCH, &path)
+            .json(&json!({ "name": "Acme Okta (prod)", "client_secret": "n3w-s3cret" }))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(renamed["name"], "Acme Okta (prod)");
+    assert_eq!(renamed["issuer"], base);
+    assert!(!renamed.to_string().contains("n3w-s3cret"));
+
     // A draft is not used for sign-in.
     let start = app
         .browser()

@@ -2,9 +2,9 @@
 //! list, read, activate, deactivate, delete, dry-run test logins), and `/api/v1/connections`:
 //! the instance's social sign-in connections (instance admins).
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use broker::entities::{ConnectionId, ConnectionKind, ConnectionStatus};
-use broker::federation::connections::NewOidcConnection;
+use broker::federation::connections::{ConnectionChanges, NewOidcConnection};
 use broker::federation::oidc::settings::ClaimNames;
 use broker::federation::test_login::TestLogin;
 use broker::federation::{Connection, ConnectionOwner, Preset};
@@ -350,6 +350,64 @@ pub async fn list_connections(
         .list_connections(ConnectionOwner::Org(&access), &query.page()?)
         .await?;
     Ok(web::Json(List::from_page(page, |c| view(&state, c))))
+}
+
+/// Changes to a connection; absent fields stay as they are. The issuer cannot change: a
+/// different IdP is a new connection.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConnection {
+    /// New display name.
+    pub name: Option<String>,
+    /// A new client secret (after rotating it at the IdP); never returned.
+    pub client_secret: Option<String>,
+    /// Scopes to request.
+    pub scopes: Option<Vec<String>>,
+    /// Read the userinfo endpoint at each sign-in.
+    pub use_userinfo: Option<bool>,
+    /// Claim names.
+    pub claims: Option<ClaimNamesBody>,
+    /// Allowed clock difference in seconds (at most 600).
+    pub clock_skew_seconds: Option<u32>,
+}
+
+/// Changes a connection's name, secret or claim settings.
+#[utoipa::path(
+    tag = "connections",
+    params(
+        ("org" = String, Path, description = "Organization id or slug"),
+        ("id" = Uuid, Path, description = "Connection id"),
+    ),
+    request_body = UpdateConnection,
+    responses(
+        (status = 200, body = ConnectionView),
+        (status = 400, body = ErrorBody, description = "invalid_name, invalid_connection"),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[patch("/organizations/{org}/connections/{id}")]
+pub async fn update_connection(
+    state: web::Data<AppState>,
+    access: OrgAdmin,
+    path: web::Path<(String, String)>,
+    body: Json<UpdateConnection>,
+) -> Result<web::Json<ConnectionView>, ApiError> {
+    let id = connection_id(&path.1)?;
+    let body = body.0;
+    let changes = ConnectionChanges {
+        name: body.name,
+        client_secret: body.client_secret.map(Into::into),
+        scopes: body.scopes,
+        use_userinfo: body.use_userinfo,
+        claims: body.claims.map(Into::into),
+        clock_skew_seconds: body.clock_skew_seconds,
+    };
+    let updated = state
+        .broker
+        .update_connection(ConnectionOwner::Org(&access), id, changes)
+        .await?;
+    Ok(web::Json(view(&state, updated)))
 }
 
 /// Reads one connection.

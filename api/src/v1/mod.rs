@@ -48,6 +48,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(connections::create_connection)
         .service(connections::list_connections)
         .service(connections::get_connection)
+        .service(connections::update_connection)
         .service(connections::activate_connection)
         .service(connections::deactivate_connection)
         .service(connections::delete_connection)

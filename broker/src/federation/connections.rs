@@ -112,6 +112,23 @@ pub struct NewOidcConnection {
     pub clock_skew_seconds: Option<u32>,
 }
 
+/// Changes to a connection; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionChanges {
+    /// New display name.
+    pub name: Option<String>,
+    /// A new client secret (for a rotation at the IdP).
+    pub client_secret: Option<SecretString>,
+    /// New scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Whether to read userinfo.
+    pub use_userinfo: Option<bool>,
+    /// New claim names.
+    pub claims: Option<ClaimNames>,
+    /// New allowed clock skew.
+    pub clock_skew_seconds: Option<u32>,
+}
+
 const DEFAULT_SKEW: u32 = 120;
 const MAX_SKEW: u32 = 600;
 
@@ -306,6 +323,87 @@ impl Broker {
             .one(self.db())
             .await?
             .ok_or_else(|| not_found(id))
+    }
+
+    /// Changes an OIDC connection's name, secret or claim settings (the issuer is fixed: a
+    /// different IdP is a new connection).
+    pub async fn update_connection(
+        &self,
+        owner: ConnectionOwner<'_>,
+        id: ConnectionId,
+        changes: ConnectionChanges,
+    ) -> Result<Connection> {
+        let current = self.get_connection(owner, id).await?;
+        let mut settings = Self::oidc_settings(&current)?;
+        let name = changes
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n))
+            .transpose()?;
+        if let Some(scopes) = changes.scopes {
+            settings.scopes = checked_scopes(scopes)?;
+        }
+        if let Some(claims) = changes.claims {
+            settings.claims = checked_claims(claims)?;
+        }
+        if let Some(use_userinfo) = changes.use_userinfo {
+            if use_userinfo && settings.userinfo_endpoint.is_none() {
+                return Err(invalid(
+                    "use_userinfo",
+                    "the IdP's discovery document has no userinfo_endpoint",
+                ));
+            }
+            settings.use_userinfo = use_userinfo;
+        }
+        if let Some(skew) = changes.clock_skew_seconds {
+            if skew > MAX_SKEW {
+                return Err(invalid(
+                    "clock_skew_seconds",
+                    format!("at most {MAX_SKEW} seconds"),
+                ));
+            }
+            settings.clock_skew_seconds = skew;
+        }
+        let secret = match &changes.client_secret {
+            Some(secret) => {
+                let secret = secret.expose_secret().trim();
+                if secret.is_empty() || secret.len() > 2048 {
+                    return Err(invalid(
+                        "client_secret",
+                        "client_secret must be 1-2048 characters",
+                    ));
+                }
+                Some(
+                    self.master_key()
+                        .encrypt(&secret_context(id), secret.as_bytes())
+                        .map_err(Error::internal)?,
+                )
+            }
+            None => None,
+        };
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        let mut model: connection::ActiveModel = current.into();
+        if let Some(name) = name {
+            model.name = Set(name);
+        }
+        if let Some(sealed) = secret.clone() {
+            model.secrets_encrypted = Set(Some(sealed));
+        }
+        model.config = Set(json!(settings));
+        model.updated_at = Set(now);
+        let updated = model.update(&txn).await?;
+        owner
+            .audit(
+                &txn,
+                now,
+                AuditAction::ConnectionUpdated,
+                id,
+                json!({ "secret_rotated": secret.is_some() }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(updated)
     }
 
     /// Makes a connection usable for sign-in (or stops it, with `Disabled`).
