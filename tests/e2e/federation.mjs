@@ -31,6 +31,7 @@ const accounts = {
   'alice@acme.test': { name: 'Alice Admin', email_verified: true, groups: ['acme-admins', 'everyone'] },
   'bob@acme.test': { name: 'Bob Builder', email_verified: true, groups: ['everyone'] },
   'dana@acme.test': { name: 'Dana Unverified', email_verified: false, groups: [] },
+  'rotated@acme.test': { name: 'Rhea Rotated', email_verified: true, groups: ['acme-admins'] },
   'tamper-aud@acme.test': { name: 'T', email_verified: true, groups: [] },
   'tamper-exp@acme.test': { name: 'T', email_verified: true, groups: [] },
   'tamper-sig@acme.test': { name: 'T', email_verified: true, groups: [] },
@@ -145,8 +146,16 @@ async function startIdp(name, { mount = '', idTokenClaims = false } = {}) {
   // The tampering token endpoint: only for tamper-* accounts, the real ID token is replaced
   // by one that must be refused.
   const wrongKey = (await jose.generateKeyPair('RS256')).privateKey;
+  // A key the IdP starts publishing (and signing with, for rotated-* accounts) only after the
+  // connection was created: Tessera must refetch the JWKS to accept it.
+  const { privateKey: nextKey, publicKey: nextPublic } = await jose.generateKeyPair('RS256', { extractable: true });
+  const nextJwk = { ...(await jose.exportJWK(nextPublic)), kid: `${name}-2`, alg: 'RS256', use: 'sig' };
+  let rotated = false;
   provider.use(async (ctx, next) => {
     await next();
+    if (rotated && ctx.path === '/jwks' && ctx.body?.keys) {
+      ctx.body = { keys: [...ctx.body.keys, nextJwk] };
+    }
     if (ctx.path !== '/token' || !ctx.body?.id_token) return;
     const claims = jose.decodeJwt(ctx.body.id_token);
     const sign = (payload, key = privateKey) =>
@@ -158,6 +167,10 @@ async function startIdp(name, { mount = '', idTokenClaims = false } = {}) {
       ctx.body.id_token = await sign({ ...claims, iat: now - 3600, exp: now - 1800 });
     } else if (claims.sub === 'tamper-sig@acme.test') {
       ctx.body.id_token = await sign(claims, wrongKey);
+    } else if (claims.sub === 'rotated@acme.test') {
+      ctx.body.id_token = await new jose.SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: nextJwk.kid })
+        .sign(nextKey);
     }
   });
   const callback = provider.callback();
@@ -178,7 +191,7 @@ async function startIdp(name, { mount = '', idTokenClaims = false } = {}) {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     });
-  return { issuer, server, register };
+  return { issuer, server, register, rotate: () => { rotated = true; } };
 }
 
 // ---------------------------------------------------------------- Tessera's admin API
@@ -394,6 +407,10 @@ try {
     client_secret: 'rotated-secret',
   })).json;
   assert.ok(!JSON.stringify(rotated).includes('rotated-secret'));
+  // The IdP rotates its signing key: Tessera fetches the new JWKS once and accepts it.
+  idpA.rotate();
+  const rhea = await signInThroughApp(new Browser(), 'rotated@acme.test', 'acme');
+  results.key_rotation = rhea.tokens ? rhea.access.roles : refusalCode(rhea.refused);
   // A second sign-in finds the same user by (connection, subject).
   const again = await signInThroughApp(new Browser(), 'alice@acme.test', 'acme');
   assert.equal(again.claims.sub, alice.claims.sub);

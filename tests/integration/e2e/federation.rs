@@ -41,10 +41,13 @@ async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
     assert_ne!(result["alice"]["org_id"], result["carol"]["org_id"]);
     assert_eq!(result["bob"]["org_id"], result["alice"]["org_id"]);
 
+    // After the IdP rotated its key, the JWKS was refetched and the new key accepted.
+    assert_eq!(result["key_rotation"], json!(["admin"]));
+
     // Two orgs, two IdPs: neither sees the other's people.
     assert_eq!(
         result["members"]["acme"],
-        json!(["alice@acme.test", "bob@acme.test"])
+        json!(["alice@acme.test", "bob@acme.test", "rotated@acme.test"])
     );
     assert_eq!(
         result["members"]["globex"],
