@@ -70,6 +70,7 @@ fn render_login(req: &HttpRequest, state: &AppState, view: LoginView<'_>) -> Htt
         notice: view.notice,
         password_login: state.config.password_login,
         step_up: view.step_up,
+        email_invalid: view.error.and_then(Error::field) == Some("email"),
     });
     page_for(view.error, body, set)
 }

@@ -31,13 +31,15 @@ pub struct LoginPage<'a> {
     pub password_login: bool,
     /// Whether the app asked for a stronger sign-in than an email link.
     pub step_up: bool,
+    /// Whether the error is about the email field (marked invalid and described by it).
+    pub email_invalid: bool,
 }
 
 /// The sign-in page: email link (or code), optional password, and passkeys.
 pub fn login_page(page: LoginPage<'_>) -> String {
     let mut messages = String::new();
     if let Some(error) = page.error {
-        messages.push_str(&error_paragraph(error));
+        messages.push_str(&error_paragraph(error).replacen("<p ", "<p id=\"login-error\" ", 1));
     }
     if let Some(notice) = page.notice {
         messages.push_str(&notice_paragraph(notice));
@@ -54,8 +56,14 @@ pub fn login_page(page: LoginPage<'_>) -> String {
     } else {
         ("", "")
     };
+    let email_state = if page.email_invalid && page.error.is_some() {
+        " aria-invalid=\"true\" aria-describedby=\"login-error\""
+    } else {
+        ""
+    };
     LOGIN_HTML
         .replace("{{messages}}", &messages)
+        .replace("{{email_state}}", email_state)
         .replace("{{password_field}}", password_field)
         .replace("{{password_button}}", password_button)
         .replace("{{csrf}}", &escape(page.csrf))
@@ -245,7 +253,7 @@ pub fn account_page(page: &AccountPage<'_>) -> String {
 
     let mut messages = String::new();
     if let Some(error) = page.error {
-        messages.push_str(&error_paragraph(error));
+        messages.push_str(&error_paragraph(error).replacen("<p ", "<p id=\"login-error\" ", 1));
     }
     if let Some(notice) = page.notice {
         messages.push_str(&notice_paragraph(notice));
@@ -547,6 +555,7 @@ mod tests {
                     notice: Some(EVIL),
                     password_login: flag,
                     step_up: flag,
+                    email_invalid: flag,
                 }),
             ));
             pages.push((
@@ -641,7 +650,7 @@ mod tests {
             "<input type=\"hidden\" name=\"csrf\" value=\"{EVIL_ESCAPED}\">"
         )));
         assert!(page.contains(&format!(
-            "<p class=\"error\" role=\"alert\">{EVIL_ESCAPED}</p>"
+            "<p id=\"login-error\" class=\"error\" role=\"alert\">{EVIL_ESCAPED}</p>"
         )));
     }
 
@@ -669,6 +678,18 @@ mod tests {
             "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">"
         ));
         assert!(with.contains("formaction=\"/login/password\""));
+    }
+
+    #[test]
+    fn login_page_marks_the_email_field_it_complains_about() {
+        let page = login_page(LoginPage {
+            error: Some("email must be an email address like name@example.com"),
+            email_invalid: true,
+            ..LoginPage::default()
+        });
+        assert!(page.contains("<p id=\"login-error\" class=\"error\" role=\"alert\">"));
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"login-error\""));
+        assert!(!login_page(LoginPage::default()).contains("aria-invalid"));
     }
 
     #[test]

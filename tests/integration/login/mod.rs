@@ -1,5 +1,11 @@
 //! Local sign-in through the real pages: email links and codes read from a real SMTP server,
 //! CSRF, rate limits, SSO routing, passwords with a second factor, recovery codes and step-up.
+//! Session timeouts, timing and bad input have modules of their own.
+
+mod bad_input;
+mod expiry;
+mod passkey;
+mod timing;
 
 use std::collections::HashMap;
 
@@ -85,6 +91,26 @@ impl Browser {
         response
     }
 
+    /// POSTs JSON the way the pages' scripts do: with the anti-forgery token in a header.
+    async fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Response {
+        let csrf = self
+            .cookies
+            .get("tessera_csrf")
+            .cloned()
+            .unwrap_or_default();
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("cookie", self.cookie_header())
+            .header("x-csrf-token", csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
     /// GETs a page and returns its text and the CSRF token in its forms.
     async fn page(&mut self, path: &str) -> (String, String) {
         let response = self.get(path).await;
@@ -141,6 +167,35 @@ async fn open_link(browser: &mut Browser, link: &str) -> Response {
     browser
         .post("/login/link", &[("csrf", &csrf), ("token", &token)])
         .await
+}
+
+/// A new account signed up by emailed link, in its own browser.
+async fn signed_up(app: &TestApp, sink: &SmtpSink, email: &str) -> Browser {
+    let mut browser = Browser::new(app);
+    let before = sink
+        .all()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+        .count();
+    ask_for_link(&mut browser, email, "/account").await;
+    let link = sink.wait_for(email, before + 1).await.link();
+    let confirmed = open_link(&mut browser, &link).await;
+    assert_eq!(confirmed.status(), 303);
+    browser
+}
+
+/// The events recorded for `action`, newest first.
+async fn audit_events(app: &TestApp, action: &str) -> Vec<serde_json::Value> {
+    let response = app
+        .admin(
+            reqwest::Method::GET,
+            &format!("/api/v1/audit-events?action={action}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = tessera_tests::expect_status(response, 200).await;
+    body["data"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
