@@ -1,4 +1,6 @@
 //! End to end: the real `tessera` binary against software nobody here wrote.
 
+mod browser;
 mod openid_client;
 mod passkeys;
+mod second_factor;
