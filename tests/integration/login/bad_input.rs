@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use tessera_tests::expect_error;
 
-use super::{Browser, app_with_mail, audit_events};
+use super::browser::{Browser, app_with_mail, audit_events};
 
 const MIB: usize = 1024 * 1024;
 

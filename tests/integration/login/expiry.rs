@@ -9,7 +9,7 @@ use chrono::Duration;
 use tessera_tests::smtp::SmtpSink;
 use tessera_tests::{Options, TestApp};
 
-use super::{Browser, location, signed_up};
+use super::browser::{Browser, location, signed_up};
 
 async fn app_with_clock() -> (TestApp, SmtpSink, Arc<ManualClock>) {
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")

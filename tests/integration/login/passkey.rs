@@ -12,7 +12,7 @@ use tessera_tests::authenticator::SoftAuthenticator;
 use tessera_tests::smtp::SmtpSink;
 use tessera_tests::{Options, TestApp, expect_error};
 
-use super::{Browser, audit_events, signed_up};
+use super::browser::{Browser, audit_events, signed_up};
 
 const EVIL: &str = "https://evil.example";
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tessera_tests::TestApp;
 
-use super::{Browser, app_with_mail};
+use super::browser::{Browser, app_with_mail};
 
 /// Timed tries per kind of address. Each account takes at most four failures here: the fifth
 /// would soft-lock it, and a locked account answers without hashing.
