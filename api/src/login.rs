@@ -91,6 +91,7 @@ async fn render_login(
         password_login: state.config.password_login,
         step_up: view.step_up,
         social: &social,
+        email_invalid: view.error.and_then(Error::field) == Some("email"),
     });
     Ok(page_for(view.error, body, set))
 }

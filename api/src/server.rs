@@ -194,14 +194,8 @@ fn app(
         .service(web::redirect("/docs", "/docs/"))
         .app_data(
             web::FormConfig::default()
-                .limit(16 * 1024)
-                .error_handler(|err, _| {
-                    crate::error::HtmlError(broker::Error::new(
-                        ErrorCode::InvalidField,
-                        format!("the form is not valid: {err}"),
-                    ))
-                    .into()
-                }),
+                .limit(MAX_FORM_BYTES)
+                .error_handler(|err, _| crate::error::HtmlError(form_error(&err)).into()),
         )
         .configure(|cfg| oauth::routes(cfg, registration))
         .configure(crate::login::routes)
@@ -219,6 +213,24 @@ fn app(
         )
         .wrap(from_fn(oauth::cors))
         .wrap(from_fn(telemetry::observe))
+}
+
+/// The largest form the sign-in and account pages accept.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// A form that could not be read: too large, or not a valid form.
+fn form_error(err: &actix_web::error::UrlencodedError) -> broker::Error {
+    use actix_web::error::UrlencodedError;
+    match err {
+        UrlencodedError::Overflow { .. } => broker::Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the form must be at most {} KiB", MAX_FORM_BYTES / 1024),
+        ),
+        other => broker::Error::new(
+            ErrorCode::InvalidField,
+            format!("the form is not valid: {other}"),
+        ),
+    }
 }
 
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

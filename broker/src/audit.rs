@@ -66,6 +66,7 @@ audit_actions! {
     EmailLinkSent = "user.email_link_sent", "A sign-in link was emailed (data: purpose; recorded for known and new addresses alike).";
     EmailVerified = "user.email_verified", "A user proved their email address by link or code.";
     PasskeyAdded = "passkey.added", "A passkey was registered (data: name, backup_eligible).";
+    PasskeyRegistrationFailed = "passkey.registration_failed", "A passkey answer was refused and nothing was stored (data: reason: ceremony_expired, malformed, verification_failed, already_registered).";
     PasskeyRenamed = "passkey.renamed", "A passkey was renamed (data: name).";
     PasskeyRemoved = "passkey.removed", "A passkey was removed.";
     PasswordSet = "password.set", "A password was set or changed.";

@@ -33,13 +33,15 @@ pub struct LoginPage<'a> {
     pub step_up: bool,
     /// Social sign-in buttons: (provider name, start URL).
     pub social: &'a [(String, String)],
+    /// Whether the error is about the email field (marked invalid and described by it).
+    pub email_invalid: bool,
 }
 
 /// The sign-in page: email link (or code), optional password, and passkeys.
 pub fn login_page(page: LoginPage<'_>) -> String {
     let mut messages = String::new();
     if let Some(error) = page.error {
-        messages.push_str(&error_paragraph(error));
+        messages.push_str(&error_paragraph(error).replacen("<p ", "<p id=\"login-error\" ", 1));
     }
     if let Some(notice) = page.notice {
         messages.push_str(&notice_paragraph(notice));
@@ -67,9 +69,15 @@ pub fn login_page(page: LoginPage<'_>) -> String {
             )
         })
         .collect();
+    let email_state = if page.email_invalid && page.error.is_some() {
+        " aria-invalid=\"true\" aria-describedby=\"login-error\""
+    } else {
+        ""
+    };
     LOGIN_HTML
         .replace("{{social}}", &social)
         .replace("{{messages}}", &messages)
+        .replace("{{email_state}}", email_state)
         .replace("{{password_field}}", password_field)
         .replace("{{password_button}}", password_button)
         .replace("{{csrf}}", &escape(page.csrf))
@@ -259,7 +267,7 @@ pub fn account_page(page: &AccountPage<'_>) -> String {
 
     let mut messages = String::new();
     if let Some(error) = page.error {
-        messages.push_str(&error_paragraph(error));
+        messages.push_str(&error_paragraph(error).replacen("<p ", "<p id=\"login-error\" ", 1));
     }
     if let Some(notice) = page.notice {
         messages.push_str(&notice_paragraph(notice));
@@ -563,6 +571,7 @@ mod tests {
                     password_login: flag,
                     step_up: flag,
                     social: &social,
+                    email_invalid: flag,
                 }),
             ));
             pages.push((
@@ -657,7 +666,7 @@ mod tests {
             "<input type=\"hidden\" name=\"csrf\" value=\"{EVIL_ESCAPED}\">"
         )));
         assert!(page.contains(&format!(
-            "<p class=\"error\" role=\"alert\">{EVIL_ESCAPED}</p>"
+            "<p id=\"login-error\" class=\"error\" role=\"alert\">{EVIL_ESCAPED}</p>"
         )));
     }
 
@@ -685,6 +694,18 @@ mod tests {
             "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">"
         ));
         assert!(with.contains("formaction=\"/login/password\""));
+    }
+
+    #[test]
+    fn login_page_marks_the_email_field_it_complains_about() {
+        let page = login_page(LoginPage {
+            error: Some("email must be an email address like name@example.com"),
+            email_invalid: true,
+            ..LoginPage::default()
+        });
+        assert!(page.contains("<p id=\"login-error\" class=\"error\" role=\"alert\">"));
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"login-error\""));
+        assert!(!login_page(LoginPage::default()).contains("aria-invalid"));
     }
 
     #[test]

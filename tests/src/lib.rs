@@ -6,6 +6,7 @@
 //! Everything a test starts is stopped and removed when its `TestApp` is dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod authenticator;
 pub mod dns;
 pub mod real;
 pub mod receiver;

@@ -45,6 +45,8 @@ pub struct LoginSettings {
     webauthn: Option<Arc<Webauthn>>,
     /// See [`Broker::dummy_hash`](crate::Broker).
     pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+    /// One Argon2 computation per core at a time (see `Broker::argon2`).
+    pub(crate) argon2_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for LoginSettings {
@@ -88,6 +90,9 @@ impl LoginSettings {
             password_params: PasswordParams::default(),
             webauthn,
             dummy_hash: Arc::default(),
+            argon2_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         })
     }
 

@@ -1,11 +1,14 @@
 //! Passkeys with `webauthn-rs`: registration (resident key and user verification required),
 //! usernameless sign-in (discoverable credentials, also behind the email field's autofill), and
 //! the account page's list, rename and delete. Ceremony state lives in the ephemeral store for
-//! five minutes and is taken once, so any replica can finish what another started and a
-//! challenge cannot be answered twice.
+//! five minutes (by the broker's clock, whichever store holds it) and is taken once, so any
+//! replica can finish what another started and a challenge cannot be answered twice. Refused
+//! answers are audited: `user.sign_in_failed` for sign-in, `passkey.registration_failed` for
+//! registration.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use entities::passkey;
 use entities::{PasskeyId, UserId};
 use sea_orm::sea_query::Expr;
@@ -14,6 +17,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{
     Credential, DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential,
@@ -51,6 +55,15 @@ pub struct Ceremony {
 struct PendingRegistration {
     user_id: UserId,
     state: PasskeyRegistration,
+    /// The store drops the state after [`CEREMONY_TTL`] too, but by its own clock (Redis's);
+    /// this keeps the limit on the broker's.
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingAuthentication {
+    state: DiscoverableAuthentication,
+    expires_at: DateTime<Utc>,
 }
 
 fn registration_key(id: &str) -> String {
@@ -78,6 +91,20 @@ fn expired() -> Error {
 
 fn not_found(id: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::PasskeyNotFound, format!("no passkey '{id}'"))
+}
+
+/// Reads an assertion and the user and credential it names.
+fn identify(
+    webauthn: &Webauthn,
+    credential: &serde_json::Value,
+) -> Result<(PublicKeyCredential, uuid::Uuid, Vec<u8>)> {
+    let answer: PublicKeyCredential =
+        serde_json::from_value(credential.clone()).map_err(rejected)?;
+    let (user_handle, credential_id) = webauthn
+        .identify_discoverable_authentication(&answer)
+        .map_err(rejected)?;
+    let credential_id = credential_id.to_vec();
+    Ok((answer, user_handle, credential_id))
 }
 
 /// A passkey's name: trimmed, 1-64 characters, no control characters.
@@ -124,6 +151,7 @@ impl Broker {
                 &PendingRegistration {
                     user_id: user.id,
                     state,
+                    expires_at: self.ceremony_deadline(),
                 },
                 CEREMONY_TTL,
             )
@@ -134,7 +162,8 @@ impl Broker {
         })
     }
 
-    /// Finishes a registration with the browser's answer and stores the passkey.
+    /// Finishes a registration with the browser's answer and stores the passkey. A refused
+    /// answer stores nothing and is audited.
     pub async fn finish_passkey_registration(
         &self,
         user: &User,
@@ -144,19 +173,73 @@ impl Broker {
         client: &ClientInfo,
     ) -> Result<PasskeyRecord> {
         let name = passkey_name(name.unwrap_or("Passkey"))?;
+        match self
+            .register_passkey(user, ceremony, credential, &name, client)
+            .await
+        {
+            Ok(record) => Ok(record),
+            Err((None, error)) => Err(error),
+            Err((Some(reason), error)) => {
+                audit::record(
+                    self.db(),
+                    self.now(),
+                    Entry {
+                        actor: &client.actor(Some(user.id)),
+                        org: None,
+                        action: AuditAction::PasskeyRegistrationFailed,
+                        target: Target::new("user", user.id),
+                        data: json!({ "reason": reason }),
+                    },
+                )
+                .await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Checks the answer and stores the passkey; on refusal, why (for the audit log), or no
+    /// reason when the failure is ours (database, store).
+    async fn register_passkey(
+        &self,
+        user: &User,
+        ceremony: &str,
+        credential: &serde_json::Value,
+        name: &str,
+        client: &ClientInfo,
+    ) -> std::result::Result<PasskeyRecord, (Option<&'static str>, Error)> {
+        let internal = |e: Error| (None, e);
+        let refused = |reason: &'static str| move |e: Error| (Some(reason), e);
+        let now = self.now();
         let pending: PendingRegistration = self
             .store()
             .take_json(&registration_key(ceremony))
-            .await?
-            .filter(|p: &PendingRegistration| p.user_id == user.id)
-            .ok_or_else(expired)?;
-        let answer: RegisterPublicKeyCredential =
-            serde_json::from_value(credential.clone()).map_err(rejected)?;
+            .await
+            .map_err(|e| internal(e.into()))?
+            .filter(|p: &PendingRegistration| p.user_id == user.id && now < p.expires_at)
+            .ok_or_else(|| refused("ceremony_expired")(expired()))?;
+        let answer: RegisterPublicKeyCredential = serde_json::from_value(credential.clone())
+            .map_err(|e| refused("malformed")(rejected(e)))?;
         let passkey = self
             .login_settings()
-            .webauthn()?
+            .webauthn()
+            .map_err(internal)?
             .finish_passkey_registration(&answer, &pending.state)
-            .map_err(rejected)?;
+            .map_err(|e| refused("verification_failed")(rejected(e)))?;
+        self.store_passkey(user, &passkey, name, client)
+            .await
+            .map_err(|e| match e.code() {
+                ErrorCode::PasskeyAlreadyRegistered => refused("already_registered")(e),
+                _ => internal(e),
+            })
+    }
+
+    async fn store_passkey(
+        &self,
+        user: &User,
+        passkey: &Passkey,
+        name: &str,
+        client: &ClientInfo,
+    ) -> Result<PasskeyRecord> {
         let credential_id = passkey.cred_id().to_vec();
         let internals = Credential::from(passkey.clone());
         let now = self.now();
@@ -176,8 +259,8 @@ impl Broker {
             id: Set(PasskeyId::new()),
             user_id: Set(user.id),
             credential_id: Set(credential_id),
-            name: Set(name.clone()),
-            passkey: Set(serde_json::to_value(&passkey).map_err(Error::internal)?),
+            name: Set(name.to_owned()),
+            passkey: Set(serde_json::to_value(passkey).map_err(Error::internal)?),
             aaguid: Set(None),
             backup_eligible: Set(internals.backup_eligible),
             backup_state: Set(internals.backup_state),
@@ -203,6 +286,10 @@ impl Broker {
         Ok(record)
     }
 
+    fn ceremony_deadline(&self) -> DateTime<Utc> {
+        self.now() + chrono::Duration::from_std(CEREMONY_TTL).unwrap_or_default()
+    }
+
     /// Starts a usernameless sign-in: the browser offers the user's passkeys for this site.
     pub async fn start_passkey_sign_in(&self) -> Result<Ceremony> {
         let (options, state) = self
@@ -211,8 +298,12 @@ impl Broker {
             .start_discoverable_authentication()
             .map_err(Error::internal)?;
         let ceremony = random_token::<24>();
+        let pending = PendingAuthentication {
+            state,
+            expires_at: self.ceremony_deadline(),
+        };
         self.store()
-            .put_json(&authentication_key(&ceremony), &state, CEREMONY_TTL)
+            .put_json(&authentication_key(&ceremony), &pending, CEREMONY_TTL)
             .await?;
         Ok(Ceremony {
             ceremony,
@@ -230,25 +321,28 @@ impl Broker {
     ) -> Result<(User, Proof)> {
         self.count_against(CREDENTIAL_CHECKS_PER_IP, client.ip_subject())
             .await?;
-        let state: DiscoverableAuthentication = self
+        let now = self.now();
+        let pending: Option<PendingAuthentication> = self
             .store()
             .take_json(&authentication_key(ceremony))
-            .await?
-            .ok_or_else(expired)?;
-        let answer: PublicKeyCredential = match serde_json::from_value(credential.clone()) {
-            Ok(answer) => answer,
-            Err(e) => {
-                self.record_sign_in_failure(None, "passkey", "malformed", client)
-                    .await?;
-                return Err(rejected(e));
-            }
+            .await?;
+        let Some(PendingAuthentication { state, .. }) = pending.filter(|p| now < p.expires_at)
+        else {
+            self.record_sign_in_failure(None, "passkey", "ceremony_expired", client)
+                .await?;
+            return Err(expired());
         };
         let webauthn = self.login_settings().webauthn()?;
-        let (user_handle, credential_id) = webauthn
-            .identify_discoverable_authentication(&answer)
-            .map_err(rejected)?;
+        let (answer, user_handle, credential_id) = match identify(webauthn, credential) {
+            Ok(found) => found,
+            Err(error) => {
+                self.record_sign_in_failure(None, "passkey", "malformed", client)
+                    .await?;
+                return Err(error);
+            }
+        };
         let row = passkey::Entity::find()
-            .filter(passkey::Column::CredentialId.eq(credential_id.to_vec()))
+            .filter(passkey::Column::CredentialId.eq(credential_id))
             .filter(passkey::Column::UserId.eq(UserId::from(user_handle)))
             .one(self.db())
             .await?;

@@ -125,17 +125,31 @@ pub fn check_rules(password: &str, email: Option<&str>) -> Result<()> {
 }
 
 impl Broker {
+    /// Runs one Argon2 computation off the async executor, at most one per core at a time:
+    /// each holds `memory_kib` of memory, so a burst of sign-ins waits its turn instead of
+    /// claiming memory without bound, and the running hashes keep their memory in cache.
+    async fn argon2<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(PasswordParams) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let settings = self.login_settings();
+        let _slot = settings
+            .argon2_slots
+            .acquire()
+            .await
+            .map_err(Error::internal)?;
+        let params = settings.password_params;
+        tokio::task::spawn_blocking(move || work(params))
+            .await
+            .map_err(Error::internal)?
+    }
+
     /// A hash to verify against when the account has no password, so a wrong email costs the
     /// same time as a wrong password: one Argon2 run either way. Made once per process.
     async fn dummy_hash(&self) -> Result<String> {
-        let params = self.login_settings().password_params;
         self.login_settings()
             .dummy_hash
-            .get_or_try_init(|| async move {
-                tokio::task::spawn_blocking(move || params.hash("tessera-timing-equalizer"))
-                    .await
-                    .map_err(Error::internal)?
-            })
+            .get_or_try_init(|| self.argon2(|params| params.hash("tessera-timing-equalizer")))
             .await
             .cloned()
     }
@@ -168,11 +182,8 @@ impl Broker {
     ) -> Result<()> {
         self.require_password_login()?;
         check_rules(password, user.email.as_deref())?;
-        let params = self.login_settings().password_params;
         let owned = password.to_owned();
-        let hash = tokio::task::spawn_blocking(move || params.hash(&owned))
-            .await
-            .map_err(Error::internal)??;
+        let hash = self.argon2(move |params| params.hash(&owned)).await?;
         let now = self.now();
         let txn = self.begin_write().await?;
         password_credential::Entity::insert(password_credential::ActiveModel {
@@ -243,7 +254,6 @@ impl Broker {
         self.count_against(CREDENTIAL_CHECKS_PER_IP, client.ip_subject())
             .await?;
         let failed = || Error::new(ErrorCode::SignInFailed, "the email or password is wrong");
-        let params = self.login_settings().password_params;
         let email = crate::validate::email("email", email).ok();
         let user = match &email {
             Some(email) => crate::user::find_by_email(self.db(), email).await?,
@@ -265,9 +275,9 @@ impl Broker {
             None => self.dummy_hash().await?,
         };
         let attempt = password.to_owned();
-        let (matches, stale) = tokio::task::spawn_blocking(move || params.verify(&phc, &attempt))
-            .await
-            .map_err(Error::internal)??;
+        let (matches, stale) = self
+            .argon2(move |params| params.verify(&phc, &attempt))
+            .await?;
         let user = match user {
             Some(user) if has_password && matches => user,
             other => {
@@ -284,9 +294,7 @@ impl Broker {
         if stale {
             // Parameters changed since this hash was made: re-encode with the current ones.
             let owned = password.to_owned();
-            let hash = tokio::task::spawn_blocking(move || params.hash(&owned))
-                .await
-                .map_err(Error::internal)??;
+            let hash = self.argon2(move |params| params.hash(&owned)).await?;
             password_credential::Entity::update_many()
                 .col_expr(
                     password_credential::Column::Hash,

@@ -1,5 +1,7 @@
 //! End to end: the real `tessera` binary against software nobody here wrote.
 
+mod browser;
 mod federation;
 mod openid_client;
 mod passkeys;
+mod second_factor;

@@ -1,148 +1,20 @@
 //! Local sign-in through the real pages: email links and codes read from a real SMTP server,
 //! CSRF, rate limits, SSO routing, passwords with a second factor, recovery codes and step-up.
+//! Session timeouts, timing and bad input have modules of their own.
 
-use std::collections::HashMap;
+mod bad_input;
+mod browser;
+mod expiry;
+mod passkey;
+mod timing;
 
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use tessera_tests::smtp::SmtpSink;
 use tessera_tests::{Options, TestApp, location_params, pkce_pair};
 
+use self::browser::{Browser, app_with_mail, ask_for_link, location, open_link, urlencode};
 use crate::provider::flow::{REDIRECT, authorize, standard, web_app};
-
-/// A browser: keeps cookies, never follows redirects.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        Self {
-            client: app.browser(),
-            base: app.base.clone(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        if let Ok(absolute) = url::Url::parse(path) {
-            // Mailed links carry the configured public URL (port 0 in tests): keep the path.
-            let query = absolute
-                .query()
-                .map(|q| format!("?{q}"))
-                .unwrap_or_default();
-            format!("{}{}{query}", self.base, absolute.path())
-        } else {
-            format!("{}{path}", self.base)
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, response: &Response) {
-        for value in response.headers().get_all("set-cookie") {
-            let text = value.to_str().unwrap();
-            let pair = text.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Response {
-        let response = self
-            .client
-            .get(self.url(path))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        response
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
-        let response = self
-            .client
-            .post(self.url(path))
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        response
-    }
-
-    /// GETs a page and returns its text and the CSRF token in its forms.
-    async fn page(&mut self, path: &str) -> (String, String) {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        let text = response.text().await.unwrap();
-        let csrf = csrf_of(&text);
-        (text, csrf)
-    }
-}
-
-fn csrf_of(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field");
-    page[at + 19..].split('"').next().unwrap().to_owned()
-}
-
-fn location(response: &Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-async fn app_with_mail(extra: &[(&str, &str)]) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start();
-    let mut env = vec![("TESSERA_SMTP_URL".to_owned(), sink.url())];
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    let app = TestApp::spawn_with(Options { env, clock: None }).await;
-    (app, sink)
-}
-
-/// Asks for a link for `email` from the sign-in page; returns where the browser went.
-async fn ask_for_link(browser: &mut Browser, email: &str, return_to: &str) -> Response {
-    let (_, csrf) = browser
-        .page(&format!("/login?return_to={}", urlencode(return_to)))
-        .await;
-    browser
-        .post(
-            "/login/email",
-            &[("csrf", &csrf), ("return_to", return_to), ("email", email)],
-        )
-        .await
-}
-
-fn urlencode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// Opens the mailed link and confirms it; returns the confirmation's response.
-async fn open_link(browser: &mut Browser, link: &str) -> Response {
-    let (page, csrf) = browser.page(link).await;
-    assert!(page.contains("Continue"), "{page}");
-    let token = link.split("token=").nth(1).unwrap().to_owned();
-    browser
-        .post("/login/link", &[("csrf", &csrf), ("token", &token)])
-        .await
-}
-
 #[tokio::test]
 async fn an_emailed_link_signs_up_and_finishes_the_apps_request() {
     let (app, sink) = app_with_mail(&[]).await;
