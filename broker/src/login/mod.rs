@@ -3,6 +3,7 @@
 
 pub mod acr;
 pub mod email_link;
+mod hashing;
 pub mod limits;
 pub mod passkey;
 pub mod password;
@@ -45,8 +46,8 @@ pub struct LoginSettings {
     webauthn: Option<Arc<Webauthn>>,
     /// See [`Broker::dummy_hash`](crate::Broker).
     pub(crate) dummy_hash: Arc<tokio::sync::OnceCell<String>>,
-    /// One Argon2 computation per core at a time (see `Broker::argon2`).
-    pub(crate) argon2_slots: Arc<tokio::sync::Semaphore>,
+    /// Where password hashes run: one thread per core.
+    pub(crate) hashing: Arc<hashing::HashPool>,
 }
 
 impl std::fmt::Debug for LoginSettings {
@@ -90,9 +91,7 @@ impl LoginSettings {
             password_params: PasswordParams::default(),
             webauthn,
             dummy_hash: Arc::default(),
-            argon2_slots: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            hashing: Arc::new(hashing::HashPool::start()?),
         })
     }
 

@@ -3,8 +3,8 @@
 //! composition; a blocklist of common choices), hashes re-encoded on sign-in when the
 //! parameters change, and reset through an email link followed by the account page.
 
-use argon2::{Algorithm, Argon2, Params, Version};
-use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{PasswordHash, PasswordHasher};
 use entities::UserId;
 use entities::password_credential;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
@@ -80,21 +80,44 @@ impl PasswordParams {
     }
 
     /// Whether `password` matches `phc` (blocking), and whether `phc` used other parameters
-    /// than these (so it should be re-encoded).
-    pub fn verify(&self, phc: &str, password: &str) -> Result<(bool, bool)> {
-        let parsed = PasswordHash::new(phc)
-            .map_err(|e| Error::internal(format!("stored password hash: {e}")))?;
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        let current = Params::try_from(&parsed).ok().is_some_and(|p| {
-            parsed.algorithm.as_str() == "argon2id"
-                && p.m_cost() == self.memory_kib
-                && p.t_cost() == self.iterations
-                && p.p_cost() == self.parallelism
-        });
-        Ok((ok, !current))
+    /// than these (so it should be re-encoded). Argon2's working memory is `memory`, grown as
+    /// needed and kept by the caller: a hashing thread reuses one buffer instead of allocating
+    /// (and having the kernel zero) `m_cost` KiB for every attempt.
+    pub fn verify(
+        &self,
+        phc: &str,
+        password: &str,
+        memory: &mut Vec<Block>,
+    ) -> Result<(bool, bool)> {
+        let unreadable =
+            |e: &dyn std::fmt::Display| Error::internal(format!("stored password hash: {e}"));
+        let parsed = PasswordHash::new(phc).map_err(|e| unreadable(&e))?;
+        let params = Params::try_from(&parsed).map_err(|e| unreadable(&e))?;
+        let algorithm =
+            Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| unreadable(&e))?;
+        let version = match parsed.version {
+            Some(v) => Version::try_from(v).map_err(|e| unreadable(&e))?,
+            None => Version::default(),
+        };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Err(unreadable(&"no salt or no hash"));
+        };
+        let current = algorithm == Algorithm::Argon2id
+            && params.m_cost() == self.memory_kib
+            && params.t_cost() == self.iterations
+            && params.p_cost() == self.parallelism;
+        let expected = expected.as_bytes();
+        let mut output = vec![0u8; expected.len()];
+        memory.resize(params.block_count(), Block::new());
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(password.as_bytes(), salt, &mut output, &mut memory[..])
+            .map_err(|e| unreadable(&e))?;
+        Ok((constant_time_eq(&output, expected), !current))
     }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Checks a new password against the rules.
@@ -125,23 +148,18 @@ pub fn check_rules(password: &str, email: Option<&str>) -> Result<()> {
 }
 
 impl Broker {
-    /// Runs one Argon2 computation off the async executor, at most one per core at a time:
-    /// each holds `memory_kib` of memory, so a burst of sign-ins waits its turn instead of
-    /// claiming memory without bound, and the running hashes keep their memory in cache.
+    /// Runs one Argon2 computation on the hashing threads (one per core; see
+    /// [`hashing`](super::hashing)), with the configured parameters and the thread's memory.
     async fn argon2<T: Send + 'static>(
         &self,
-        work: impl FnOnce(PasswordParams) -> Result<T> + Send + 'static,
+        work: impl FnOnce(PasswordParams, &mut Vec<Block>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let settings = self.login_settings();
-        let _slot = settings
-            .argon2_slots
-            .acquire()
-            .await
-            .map_err(Error::internal)?;
         let params = settings.password_params;
-        tokio::task::spawn_blocking(move || work(params))
-            .await
-            .map_err(Error::internal)?
+        settings
+            .hashing
+            .run(move |memory| work(params, memory))
+            .await?
     }
 
     /// A hash to verify against when the account has no password, so a wrong email costs the
@@ -149,7 +167,7 @@ impl Broker {
     async fn dummy_hash(&self) -> Result<String> {
         self.login_settings()
             .dummy_hash
-            .get_or_try_init(|| self.argon2(|params| params.hash("tessera-timing-equalizer")))
+            .get_or_try_init(|| self.argon2(|params, _| params.hash("tessera-timing-equalizer")))
             .await
             .cloned()
     }
@@ -183,7 +201,7 @@ impl Broker {
         self.require_password_login()?;
         check_rules(password, user.email.as_deref())?;
         let owned = password.to_owned();
-        let hash = self.argon2(move |params| params.hash(&owned)).await?;
+        let hash = self.argon2(move |params, _| params.hash(&owned)).await?;
         let now = self.now();
         let txn = self.begin_write().await?;
         password_credential::Entity::insert(password_credential::ActiveModel {
@@ -276,7 +294,7 @@ impl Broker {
         };
         let attempt = password.to_owned();
         let (matches, stale) = self
-            .argon2(move |params| params.verify(&phc, &attempt))
+            .argon2(move |params, memory| params.verify(&phc, &attempt, memory))
             .await?;
         let user = match user {
             Some(user) if has_password && matches => user,
@@ -294,7 +312,7 @@ impl Broker {
         if stale {
             // Parameters changed since this hash was made: re-encode with the current ones.
             let owned = password.to_owned();
-            let hash = self.argon2(move |params| params.hash(&owned)).await?;
+            let hash = self.argon2(move |params, _| params.hash(&owned)).await?;
             password_credential::Entity::update_many()
                 .col_expr(
                     password_credential::Column::Hash,
@@ -315,5 +333,50 @@ impl Broker {
             client,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::{PasswordHash, PasswordVerifier as _};
+
+    use super::PasswordParams;
+
+    /// Cheap parameters, so the test is quick in a debug build.
+    const CHEAP: PasswordParams = PasswordParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    #[test]
+    fn verification_in_reused_memory_agrees_with_argon2() {
+        let mut memory = Vec::new();
+        let bigger = PasswordParams {
+            memory_kib: 256,
+            ..CHEAP
+        };
+        for params in [CHEAP, bigger, CHEAP] {
+            let phc = params.hash("right password").unwrap();
+            let reference = PasswordHash::new(&phc).unwrap();
+            for attempt in ["right password", "wrong password", ""] {
+                let ours = params.verify(&phc, attempt, &mut memory).unwrap();
+                let theirs = argon2::Argon2::default()
+                    .verify_password(attempt.as_bytes(), &reference)
+                    .is_ok();
+                assert_eq!(ours, (theirs, false), "{attempt} with {params:?}");
+            }
+        }
+        // A hash made with other parameters still verifies, and asks to be re-encoded.
+        let old = CHEAP.hash("right password").unwrap();
+        let current = PasswordParams {
+            iterations: 2,
+            ..CHEAP
+        };
+        assert_eq!(
+            current.verify(&old, "right password", &mut memory).unwrap(),
+            (true, true)
+        );
+        assert!(current.verify("not a hash", "x", &mut memory).is_err());
     }
 }
