@@ -161,6 +161,26 @@ pub fn safe_return_to(raw: Option<&str>) -> Option<String> {
     ok.then(|| path.to_owned())
 }
 
+/// Percent-encodes a query-string value.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The path that starts signing in through `connection` (its IdP), returning to `return_to`.
+pub fn sso_start_path(
+    connection: broker::entities::ConnectionId,
+    login_hint: Option<&str>,
+    return_to: &str,
+) -> String {
+    let hint = login_hint
+        .map(|h| format!("login_hint={}&", encode(h)))
+        .unwrap_or_default();
+    format!(
+        "/sso/{connection}/start?{hint}return_to={}",
+        encode(return_to)
+    )
+}
+
 /// Who is at the browser.
 pub fn client_info(req: &HttpRequest, config: &Config) -> ClientInfo {
     let user_agent = req

@@ -14,8 +14,8 @@ use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
 use crate::browser::{
-    ACCOUNT_PATH, check_csrf, client_info, csrf_token, existing_flow, flow_secret, page, page_for,
-    safe_return_to, see_other, session_cookie,
+    ACCOUNT_PATH, check_csrf, client_info, csrf_token, encode, existing_flow, flow_secret, page,
+    page_for, safe_return_to, see_other, session_cookie, sso_start_path,
 };
 use crate::error::{ApiError, HtmlError};
 use crate::json::Json;
@@ -36,10 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(passkey_options)
         .service(passkey_finish)
         .service(second_factor_passkey);
-}
-
-fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// The sign-in page's query.
@@ -74,12 +70,8 @@ async fn render_login(
         .await?
         .into_iter()
         .map(|c| {
-            let href = format!(
-                "/sso/{}/start?return_to={}",
-                c.id,
-                encode(if next.is_empty() { ACCOUNT_PATH } else { next })
-            );
-            (c.name, href)
+            let next = if next.is_empty() { ACCOUNT_PATH } else { next };
+            (c.name, sso_start_path(c.id, None, next))
         })
         .collect();
     let body = frontend::login_page(frontend::LoginPage {
@@ -187,11 +179,8 @@ pub async fn email_submit(
     };
     if let SignInRoute::Federated { connection_id, .. } = state.broker.sign_in_route(&email).await?
     {
-        let location = format!(
-            "/sso/{connection_id}/start?login_hint={}&return_to={}",
-            encode(&email),
-            encode(return_to.as_deref().unwrap_or(ACCOUNT_PATH))
-        );
+        let next = return_to.as_deref().unwrap_or(ACCOUNT_PATH);
+        let location = sso_start_path(connection_id, Some(&email), next);
         return Ok(see_other(&location, None));
     }
     let (flow, flow_cookie) = flow_secret(&req, &state.config);

@@ -5,14 +5,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use broker::entities::ConnectionId;
+use broker::federation::connections::connection_id;
 use broker::federation::sign_in::{OidcCallback, SsoFinished, SsoStart};
 use broker::federation::test_login::{TestLogin, TestStatus};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::browser::{
-    ACCOUNT_PATH, client_info, existing_flow, flow_secret, page, safe_return_to, see_other,
+    ACCOUNT_PATH, client_info, encode, existing_flow, flow_secret, page, safe_return_to, see_other,
     session_cookie,
 };
 use crate::error::HtmlError;
@@ -24,15 +24,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(start)
         .service(oidc_callback)
         .service(confirm_link);
-}
-
-fn connection_id(raw: &str) -> Result<ConnectionId, HtmlError> {
-    raw.parse().map_err(|_| {
-        HtmlError(broker::Error::new(
-            broker::ErrorCode::ConnectionNotFound,
-            "this sign-in link names no connection",
-        ))
-    })
 }
 
 /// What starts an SSO sign-in.
@@ -122,10 +113,6 @@ pub async fn oidc_callback(
             see_other(&location, None)
         }
     })
-}
-
-fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// Links a social identity after its user signed in to the existing account.

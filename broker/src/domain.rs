@@ -90,9 +90,18 @@ pub(crate) async fn org_owns_email(
     org: OrgId,
     email: &str,
 ) -> Result<bool> {
-    let Some((_, host)) = email.rsplit_once('@') else {
-        return Ok(false);
-    };
+    match email.rsplit_once('@') {
+        Some((_, host)) => org_owns_host(db, org, host).await,
+        None => Ok(false),
+    }
+}
+
+/// Whether `host` is one of the organization's verified domains or a subdomain of one.
+pub(crate) async fn org_owns_host(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    host: &str,
+) -> Result<bool> {
     let verified = domain::Entity::find()
         .filter(domain::Column::OrgId.eq(org))
         .filter(domain::Column::Verified.eq(true))

@@ -74,22 +74,6 @@ pub fn sign_in_url(
     Ok(url.to_string())
 }
 
-/// The organization's IdP, by way of Tessera's SSO start page.
-fn sso_start_url(
-    issuer: &str,
-    connection: broker::entities::ConnectionId,
-    return_to: &str,
-    login_hint: Option<&str>,
-) -> Result<String, HtmlError> {
-    let mut url = url::Url::parse(&format!("{issuer}/sso/{connection}/start"))
-        .map_err(|e| HtmlError(broker::Error::internal(e)))?;
-    url.query_pairs_mut().append_pair("return_to", return_to);
-    if let Some(hint) = login_hint {
-        url.query_pairs_mut().append_pair("login_hint", hint);
-    }
-    Ok(url.to_string())
-}
-
 /// The browser goes to `location`; 303 after a POST so the form is not resent.
 fn redirect(location: String, after_post: bool) -> HttpResponse {
     let status = if after_post {
@@ -148,9 +132,10 @@ pub(super) fn respond(
         } => {
             let return_to = format!("{}?transaction={transaction}", path::AUTHORIZE_RESUME);
             match sso {
-                Some(connection) => {
-                    sso_start_url(issuer, connection, &return_to, login_hint.as_deref())?
-                }
+                Some(connection) => format!(
+                    "{issuer}{}",
+                    crate::browser::sso_start_path(connection, login_hint.as_deref(), &return_to)
+                ),
                 None => sign_in_url(issuer, &return_to, login_hint.as_deref(), acr)?,
             }
         }

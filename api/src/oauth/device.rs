@@ -53,10 +53,7 @@ pub async fn device_page(
 ) -> Result<HttpResponse, HtmlError> {
     let Some(session) = current_session(&req, &state.config, &state.broker).await? else {
         let return_to = match &query.user_code {
-            Some(code) => format!(
-                "/device?user_code={}",
-                url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>()
-            ),
+            Some(code) => format!("/device?user_code={}", crate::browser::encode(code)),
             None => "/device".to_owned(),
         };
         let location = sign_in_url(&state.broker.provider().issuer, &return_to, None, None)?;

@@ -3,8 +3,8 @@
 //! the instance's social sign-in connections (instance admins).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use broker::entities::{ConnectionId, ConnectionKind, ConnectionStatus};
-use broker::federation::connections::{ConnectionChanges, NewOidcConnection};
+use broker::entities::{ConnectionKind, ConnectionStatus};
+use broker::federation::connections::{ConnectionChanges, NewOidcConnection, connection_id};
 use broker::federation::oidc::settings::ClaimNames;
 use broker::federation::test_login::TestLogin;
 use broker::federation::{Connection, ConnectionOwner, Preset};
@@ -172,12 +172,7 @@ fn status_name(status: ConnectionStatus) -> &'static str {
 
 fn view(state: &AppState, c: Connection) -> ConnectionView {
     let oidc = (c.kind == ConnectionKind::Oidc)
-        .then(|| {
-            serde_json::from_value::<broker::federation::oidc::settings::OidcSettings>(
-                c.config.clone(),
-            )
-            .ok()
-        })
+        .then(|| broker::Broker::oidc_settings(&c).ok())
         .flatten();
     ConnectionView {
         id: c.id.as_uuid(),
@@ -236,15 +231,6 @@ fn new_oidc(body: CreateConnection) -> Result<NewOidcConnection, ApiError> {
         use_userinfo: body.use_userinfo,
         claims: body.claims.map(Into::into),
         clock_skew_seconds: body.clock_skew_seconds,
-    })
-}
-
-fn connection_id(raw: &str) -> Result<ConnectionId, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError(Error::new(
-            ErrorCode::ConnectionNotFound,
-            format!("no connection '{raw}'"),
-        ))
     })
 }
 

@@ -139,6 +139,11 @@ fn not_found(id: impl std::fmt::Display) -> Error {
     )
 }
 
+/// A connection id from a path: anything that is not one names no connection.
+pub fn connection_id(raw: &str) -> Result<ConnectionId> {
+    raw.parse().map_err(|_| not_found(raw))
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> Error {
     Error::invalid(ErrorCode::InvalidConnection, field, message)
 }
@@ -164,6 +169,31 @@ fn checked_scopes(scopes: Vec<String>) -> Result<Vec<String>> {
     Ok(out)
 }
 
+fn checked_skew(skew: u32) -> Result<u32> {
+    if skew > MAX_SKEW {
+        return Err(invalid(
+            "clock_skew_seconds",
+            format!("at most {MAX_SKEW} seconds"),
+        ));
+    }
+    Ok(skew)
+}
+
+/// The trimmed client secret, sealed for connection `id`.
+fn sealed_secret(broker: &Broker, id: ConnectionId, secret: &SecretString) -> Result<Vec<u8>> {
+    let secret = secret.expose_secret().trim();
+    if secret.is_empty() || secret.len() > 2048 {
+        return Err(invalid(
+            "client_secret",
+            "client_secret is required (at most 2048 characters)",
+        ));
+    }
+    broker
+        .master_key()
+        .encrypt(&secret_context(id), secret.as_bytes())
+        .map_err(Error::internal)
+}
+
 fn checked_claims(claims: ClaimNames) -> Result<ClaimNames> {
     for (field, value) in [
         ("claims.email", &claims.email),
@@ -187,7 +217,7 @@ impl Broker {
     }
 
     /// The OIDC settings of a connection.
-    pub(crate) fn oidc_settings(connection: &Connection) -> Result<OidcSettings> {
+    pub fn oidc_settings(connection: &Connection) -> Result<OidcSettings> {
         serde_json::from_value(connection.config.clone()).map_err(Error::internal)
     }
 
@@ -208,22 +238,11 @@ impl Broker {
                 "client_id is required (at most 512 characters)",
             ));
         }
-        let secret = new.client_secret.expose_secret().trim().to_owned();
-        if secret.is_empty() || secret.len() > 2048 {
-            return Err(invalid(
-                "client_secret",
-                "client_secret is required (at most 2048 characters)",
-            ));
-        }
+        let id = ConnectionId::new();
+        let secrets = sealed_secret(self, id, &new.client_secret)?;
         let scopes = checked_scopes(new.scopes.unwrap_or_else(|| default_scopes(new.preset)))?;
         let claims = checked_claims(new.claims.unwrap_or_default())?;
-        let skew = new.clock_skew_seconds.unwrap_or(DEFAULT_SKEW);
-        if skew > MAX_SKEW {
-            return Err(invalid(
-                "clock_skew_seconds",
-                format!("at most {MAX_SKEW} seconds"),
-            ));
-        }
+        let skew = checked_skew(new.clock_skew_seconds.unwrap_or(DEFAULT_SKEW))?;
         let found = discover(
             &self.upstream_http()?,
             &issuer,
@@ -258,11 +277,6 @@ impl Broker {
             groups_endpoint: (new.preset == Some(Preset::Entra))
                 .then(|| crate::federation::oidc::settings::ENTRA_GROUPS_ENDPOINT.to_owned()),
         };
-        let id = ConnectionId::new();
-        let secrets = self
-            .master_key()
-            .encrypt(&secret_context(id), secret.as_bytes())
-            .map_err(Error::internal)?;
         let now = self.now();
         let txn = self.begin_write().await?;
         let created = connection::ActiveModel {
@@ -356,31 +370,13 @@ impl Broker {
             settings.use_userinfo = use_userinfo;
         }
         if let Some(skew) = changes.clock_skew_seconds {
-            if skew > MAX_SKEW {
-                return Err(invalid(
-                    "clock_skew_seconds",
-                    format!("at most {MAX_SKEW} seconds"),
-                ));
-            }
-            settings.clock_skew_seconds = skew;
+            settings.clock_skew_seconds = checked_skew(skew)?;
         }
-        let secret = match &changes.client_secret {
-            Some(secret) => {
-                let secret = secret.expose_secret().trim();
-                if secret.is_empty() || secret.len() > 2048 {
-                    return Err(invalid(
-                        "client_secret",
-                        "client_secret must be 1-2048 characters",
-                    ));
-                }
-                Some(
-                    self.master_key()
-                        .encrypt(&secret_context(id), secret.as_bytes())
-                        .map_err(Error::internal)?,
-                )
-            }
-            None => None,
-        };
+        let secret = changes
+            .client_secret
+            .as_ref()
+            .map(|s| sealed_secret(self, id, s))
+            .transpose()?;
         let now = self.now();
         let txn = self.begin_write().await?;
         let mut model: connection::ActiveModel = current.into();

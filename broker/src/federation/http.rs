@@ -37,6 +37,15 @@ pub enum UpstreamHttpError {
     TooLarge(String),
 }
 
+/// `https`, or `http` on a loopback host.
+fn secure_scheme(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
 /// Checks that `raw` is an absolute `https` URL, or `http` on a loopback host.
 pub fn check_url(field: &str, raw: &str) -> Result<Url> {
     let url = Url::parse(raw).map_err(|e| {
@@ -46,12 +55,7 @@ pub fn check_url(field: &str, raw: &str) -> Result<Url> {
             format!("'{raw}' is not an absolute URL ({e})"),
         )
     })?;
-    let secure = match url.scheme() {
-        "https" => true,
-        "http" => is_loopback(&url),
-        _ => false,
-    };
-    if !secure || url.host_str().is_none() {
+    if !secure_scheme(&url) || url.host_str().is_none() {
         return Err(Error::invalid(
             ErrorCode::InvalidUpstreamUrl,
             field,
@@ -96,7 +100,7 @@ impl UpstreamHttp {
     ) -> std::result::Result<HttpResponse, UpstreamHttpError> {
         let url = request.uri().to_string();
         let parsed = Url::parse(&url).map_err(|_| UpstreamHttpError::InsecureUrl(url.clone()))?;
-        if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && is_loopback(&parsed))) {
+        if !secure_scheme(&parsed) {
             return Err(UpstreamHttpError::InsecureUrl(url));
         }
         let unreachable = |e: reqwest::Error| UpstreamHttpError::Unreachable {
@@ -109,7 +113,8 @@ impl UpstreamHttp {
             outgoing = outgoing.header(name, value);
         }
         let mut response = outgoing.send().await.map_err(unreachable)?;
-        let mut builder = http_response_builder(response.status().as_u16());
+        let mut builder =
+            openidconnect::http::Response::builder().status(response.status().as_u16());
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
         }
@@ -147,10 +152,6 @@ impl UpstreamHttp {
         let response = self.execute(request).await?;
         Ok((response.status().as_u16(), response.into_body()))
     }
-}
-
-fn http_response_builder(status: u16) -> openidconnect::http::response::Builder {
-    openidconnect::http::Response::builder().status(status)
 }
 
 impl<'c> AsyncHttpClient<'c> for UpstreamHttp {

@@ -14,13 +14,14 @@ use crate::Broker;
 use crate::audit::{self, AuditAction, Entry, Target};
 use crate::crypto::{random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
-use crate::federation::Connection;
 use crate::federation::oidc::authorization_request;
 use crate::federation::provision::AccountAction;
 use crate::federation::test_login::{TestFailure, TestLogin, TestStatus};
+use crate::federation::{Connection, UpstreamProfile};
 use crate::login::{ClientInfo, Proof, SignedIn, acr};
 use crate::rate_limit::SIGN_IN_TRANSACTIONS_PER_IP;
 use crate::store::EphemeralStoreExt as _;
+use crate::user::User;
 
 /// How long the user has at the IdP.
 const TRANSACTION_TTL: Duration = Duration::from_secs(10 * 60);
@@ -90,13 +91,21 @@ pub enum SsoFinished {
 struct PendingLink {
     connection_id: ConnectionId,
     user_id: entities::UserId,
-    profile: crate::federation::UpstreamProfile,
+    profile: UpstreamProfile,
     flow_digest: String,
     return_to: Option<String>,
 }
 
 /// How long a pending link waits for the confirming sign-in.
 const LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// What provisioning made of an upstream answer.
+enum Provisioned {
+    /// The user to sign in.
+    Ready(User, UpstreamProfile),
+    /// An existing account the user must first sign in to (social sign-in).
+    NeedsConfirmation(User, UpstreamProfile),
+}
 
 fn link_key(token: &str) -> String {
     format!("sso-link:{}", secret_digest(token))
@@ -247,7 +256,7 @@ impl Broker {
         connection: &Connection,
         callback: &OidcCallback,
         transaction: &UpstreamTransaction,
-    ) -> Result<crate::federation::UpstreamProfile> {
+    ) -> Result<UpstreamProfile> {
         if let Some(error) = &callback.error {
             return Err(upstream_error(error, callback.error_description.as_deref()));
         }
@@ -271,41 +280,25 @@ impl Broker {
         connection: &Connection,
         return_to: Option<String>,
         flow_digest: &str,
-        outcome: Result<crate::federation::UpstreamProfile>,
+        outcome: Result<UpstreamProfile>,
         client: &ClientInfo,
     ) -> Result<SsoFinished> {
         if connection.status != ConnectionStatus::Active {
             return Err(inactive());
         }
-        let attempt = async {
-            let profile = outcome?;
-            let plan = self.plan_provisioning(connection, &profile).await?;
-            if plan.action == AccountAction::ConfirmLink
-                && let Some(existing) = plan.user
-            {
-                let parked = self
-                    .park_link(
-                        connection,
-                        existing,
-                        profile,
-                        flow_digest,
-                        return_to.clone(),
-                    )
-                    .await?;
-                return Ok(Err(parked));
-            }
-            let actor = client.actor(plan.user.as_ref().map(|u| u.id));
-            let user = self
-                .apply_provisioning(connection, &profile, plan, &actor)
-                .await?;
-            Ok::<_, Error>(Ok((user, profile)))
-        };
-        let (user, profile) = match attempt.await {
-            Ok(Ok(done)) => done,
-            Ok(Err(confirm)) => return Ok(confirm),
+        let provisioned = match self.provision(connection, outcome, client).await {
+            Ok(provisioned) => provisioned,
             Err(error) => {
                 self.record_sso_failure(connection, &error, client).await?;
                 return Err(error);
+            }
+        };
+        let (user, profile) = match provisioned {
+            Provisioned::Ready(user, profile) => (user, profile),
+            Provisioned::NeedsConfirmation(existing, profile) => {
+                return self
+                    .park_link(connection, existing, profile, flow_digest, return_to)
+                    .await;
             }
         };
         let mut amr = vec!["fed".to_owned()];
@@ -335,11 +328,33 @@ impl Broker {
         })
     }
 
+    /// Plans and applies provisioning for the IdP's answer; a social identity that would take
+    /// over an existing account is not applied but handed back for confirmation.
+    async fn provision(
+        &self,
+        connection: &Connection,
+        outcome: Result<UpstreamProfile>,
+        client: &ClientInfo,
+    ) -> Result<Provisioned> {
+        let profile = outcome?;
+        let plan = self.plan_provisioning(connection, &profile).await?;
+        if plan.action == AccountAction::ConfirmLink
+            && let Some(existing) = plan.user
+        {
+            return Ok(Provisioned::NeedsConfirmation(existing, profile));
+        }
+        let actor = client.actor(plan.user.as_ref().map(|u| u.id));
+        let user = self
+            .apply_provisioning(connection, &profile, plan, &actor)
+            .await?;
+        Ok(Provisioned::Ready(user, profile))
+    }
+
     async fn park_link(
         &self,
         connection: &Connection,
-        existing: crate::user::User,
-        profile: crate::federation::UpstreamProfile,
+        existing: User,
+        profile: UpstreamProfile,
         flow_digest: &str,
         return_to: Option<String>,
     ) -> Result<SsoFinished> {
@@ -433,7 +448,7 @@ impl Broker {
         &self,
         connection: &Connection,
         test: &str,
-        outcome: Result<crate::federation::UpstreamProfile>,
+        outcome: Result<UpstreamProfile>,
     ) -> Result<SsoFinished> {
         let mut result = self
             .pending_test(test)

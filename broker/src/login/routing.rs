@@ -21,6 +21,8 @@ pub enum SignInRoute {
         org_slug: String,
         /// The active connection to use.
         connection_id: ConnectionId,
+        /// Whether the organization refuses local sign-in for its domains.
+        require_sso: bool,
     },
 }
 
@@ -39,20 +41,14 @@ impl Broker {
     /// When `email`'s domain is verified by an organization that requires SSO and has an active
     /// connection, that connection: local sign-in is refused for the address.
     pub(crate) async fn sso_required_for(&self, email: &str) -> Result<Option<ConnectionId>> {
-        match self.sign_in_route(email).await? {
+        Ok(match self.sign_in_route(email).await? {
             SignInRoute::Federated {
-                org_id,
                 connection_id,
+                require_sso: true,
                 ..
-            } => {
-                let required = organization::Entity::find_by_id(org_id)
-                    .one(self.db())
-                    .await?
-                    .is_some_and(|o| o.require_sso);
-                Ok(required.then_some(connection_id))
-            }
-            SignInRoute::Local => Ok(None),
-        }
+            } => Some(connection_id),
+            _ => None,
+        })
     }
 
     /// Decides where `email` (already validated) signs in.
@@ -71,15 +67,14 @@ impl Broker {
         let Some(connection_id) = self.active_connection_of(claimed.org_id).await? else {
             return Ok(SignInRoute::Local);
         };
-        let slug = organization::Entity::find_by_id(claimed.org_id)
+        let org = organization::Entity::find_by_id(claimed.org_id)
             .one(self.db())
-            .await?
-            .map(|o| o.slug)
-            .unwrap_or_default();
+            .await?;
         Ok(SignInRoute::Federated {
             org_id: claimed.org_id,
-            org_slug: slug,
+            org_slug: org.as_ref().map(|o| o.slug.clone()).unwrap_or_default(),
             connection_id,
+            require_sso: org.is_some_and(|o| o.require_sso),
         })
     }
 }

@@ -17,6 +17,7 @@ use openidconnect::{
     CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse, TokenUrl,
 };
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use url::Url;
@@ -76,10 +77,12 @@ fn client(
 ) -> Result<Configured> {
     let issuer =
         IssuerUrl::new(settings.expected_issuer.clone()).map_err(|e| url_error("issuer", e))?;
+    // The client builds requests only; ID tokens are checked by `verify_id_token`, which
+    // reads the keys itself.
     let mut client = CoreClient::new(
         ClientId::new(settings.client_id.clone()),
         issuer,
-        jwks_of(settings)?,
+        CoreJsonWebKeySet::default(),
     )
     .set_auth_uri(
         AuthUrl::new(settings.authorization_endpoint.clone())
@@ -234,7 +237,7 @@ impl Broker {
             )
         })?;
         let now = self.now();
-        let verified = match self.verify_id_token(&settings, id_token, nonce, now) {
+        let subject = match self.verify_id_token(&settings, id_token, nonce, now) {
             Err(first) if needs_fresh_keys(&first) => {
                 // The IdP may have rotated its keys: refetch once, remember them, retry.
                 settings.jwks = discovery::fetch_jwks(&http, &settings.jwks_uri).await?;
@@ -244,7 +247,6 @@ impl Broker {
             }
             other => other.map_err(|e| verification_error(&e))?,
         };
-        let subject = verified;
         let mut claims = payload_of(&id_token.to_string())?;
         let access_token = tokens.access_token().secret().clone();
         if settings.use_userinfo {
@@ -310,7 +312,6 @@ impl Broker {
         connection: &Connection,
         settings: &OidcSettings,
     ) -> Result<()> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
         entities::connection::Entity::update_many()
             .col_expr(
                 entities::connection::Column::Config,
@@ -403,9 +404,7 @@ impl Broker {
                 let hd = claims.get("hd").and_then(Value::as_str).unwrap_or_default();
                 let owns = match connection.org_id {
                     Some(org) => {
-                        !hd.is_empty()
-                            && crate::domain::org_owns_email(self.db(), org, &format!("x@{hd}"))
-                                .await?
+                        !hd.is_empty() && crate::domain::org_owns_host(self.db(), org, hd).await?
                     }
                     None => true,
                 };
