@@ -76,6 +76,8 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
+    /// SCIM requests allowed per token per minute (0: unlimited).
+    pub scim_requests_per_minute: u64,
 }
 
 /// A setting that failed validation, with where it came from and why.
@@ -114,6 +116,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_ARGON2_MEMORY_KIB", "argon2_memory_kib"),
     ("TESSERA_ARGON2_ITERATIONS", "argon2_iterations"),
     ("TESSERA_ARGON2_PARALLELISM", "argon2_parallelism"),
+    (
+        "TESSERA_SCIM_REQUESTS_PER_MINUTE",
+        "scim_requests_per_minute",
+    ),
 ];
 
 /// The environment variable that names the optional TOML file.
@@ -421,7 +427,13 @@ impl Config {
             .map(|raw| raw.number(1..=64, "lanes"))
             .transpose()?
             .map_or(defaults.parallelism, |n| n as u32);
+        let scim_requests_per_minute = sources
+            .take("scim_requests_per_minute")
+            .map(|raw| raw.number(0..=10_000_000, "requests"))
+            .transpose()?
+            .unwrap_or(broker::directory::DirectorySettings::default().requests_per_minute);
         Ok(Self {
+            scim_requests_per_minute,
             mail_from,
             password_login,
             signup,

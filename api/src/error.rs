@@ -276,6 +276,69 @@ impl ResponseError for HtmlError {
     }
 }
 
+/// An error on the SCIM endpoints, answered with the SCIM error schema (RFC 7644 §3.12) as
+/// `application/scim+json`: protocol errors as the `scim` crate made them, Tessera's errors
+/// with the status of their kind (429 with `Retry-After`, 401 with `WWW-Authenticate`).
+#[derive(Debug)]
+pub struct ScimApiError {
+    body: scim::ScimError,
+    retry_after: Option<std::time::Duration>,
+}
+
+impl From<scim::ScimError> for ScimApiError {
+    fn from(body: scim::ScimError) -> Self {
+        Self {
+            body,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<Error> for ScimApiError {
+    fn from(error: Error) -> Self {
+        let retry_after = error.retry_after();
+        Self {
+            body: error.into(),
+            retry_after,
+        }
+    }
+}
+
+impl std::fmt::Display for ScimApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.body.fmt(f)
+    }
+}
+
+impl ResponseError for ScimApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_client_error() {
+            tracing::info!(
+                status = self.body.status,
+                "SCIM request refused: {}",
+                self.body.detail
+            );
+        }
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/scim+json");
+        if let Some(wait) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tessera-scim\""),
+            ));
+        }
+        response.json(&self.body)
+    }
+}
+
 /// Codes that end a sign-in through an organization's IdP.
 fn is_sso_failure(code: ErrorCode) -> bool {
     let name = code.as_str();

@@ -285,3 +285,41 @@ mod tests {
         assert_eq!(forwarded(1, &[]).as_deref(), Some("10.0.0.2"));
     }
 }
+
+/// An org's IdP calling the SCIM endpoint of the directory named by `{org}`, with a live SCIM
+/// token of that org.
+#[derive(Debug, Clone)]
+pub struct ScimClient(pub broker::directory::ScimCaller);
+
+impl FromRequest for ScimClient {
+    type Error = crate::error::ScimApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state(&req).map_err(|e| e.0)?;
+            let org = req.match_info().get("org").unwrap_or_default().to_owned();
+            let token = req
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim().to_owned())
+                .ok_or_else(|| {
+                    broker::Error::new(
+                        ErrorCode::InvalidScimToken,
+                        "send the SCIM token as 'Authorization: Bearer <token>'",
+                    )
+                })?;
+            let ip = client_ip(&req, state.config.trusted_proxy_hops);
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let caller = state
+                .broker
+                .authenticate_scim_token(&org, &token, ip, request_id)
+                .await?;
+            Ok(ScimClient(caller))
+        })
+    }
+}

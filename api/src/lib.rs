@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod query;
+pub mod scim;
 pub mod server;
 pub mod session;
 pub mod sso;

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "clients", description = "Apps (OIDC clients) that get tokens from Tessera"),
         (name = "connections", description = "Upstream IdPs an organization signs in with (OIDC), dry-run test logins, and the instance's social sign-in"),
         (name = "role-mappings", description = "Rules that turn IdP claims and groups into roles"),
+        (name = "scim-tokens", description = "Bearer tokens for the organization's SCIM 2.0 endpoint (/scim/v2/{org_id}), where its IdP pushes users and groups"),
         (name = "audit", description = "What changed, who changed it, when"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

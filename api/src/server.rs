@@ -95,6 +95,9 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
         provider: config.provider(),
         login,
         mailer,
+        directory: broker::directory::DirectorySettings {
+            requests_per_minute: config.scim_requests_per_minute,
+        },
     });
     broker.ensure_signing_keys().await?;
     Ok(broker)
@@ -201,6 +204,7 @@ fn app(
         .configure(crate::login::routes)
         .configure(crate::account::routes)
         .configure(crate::sso::routes)
+        .configure(crate::scim::routes)
         .service(ops::index)
         .service(ops::asset)
         .default_service(web::to(route_not_found))

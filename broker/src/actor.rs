@@ -1,6 +1,6 @@
 //! Who is acting: the authenticated caller, what it may see, and how it appears in the audit log.
 
-use entities::{ApiKeyId, OrgId, UserId};
+use entities::{ApiKeyId, OrgId, ScimTokenId, UserId};
 
 /// How far a caller's authority reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Scope {
 pub enum ActorKind {
     /// A request authenticated with an API key.
     ApiKey(ApiKeyId),
+    /// An org's IdP calling its SCIM endpoint with a SCIM token.
+    ScimToken(ScimTokenId),
     /// An operator at the `tessera` command line (instance authority).
     Cli,
     /// Tessera itself (start-up tasks, schedules).
@@ -88,6 +90,7 @@ impl Actor {
     pub(crate) fn audit_kind(&self) -> &'static str {
         match self.kind {
             ActorKind::ApiKey(_) => "api_key",
+            ActorKind::ScimToken(_) => "scim_token",
             ActorKind::Cli => "cli",
             ActorKind::System => "system",
             ActorKind::User(_) => "user",
@@ -99,6 +102,7 @@ impl Actor {
     pub(crate) fn audit_id(&self) -> Option<String> {
         match self.kind {
             ActorKind::ApiKey(id) => Some(id.to_string()),
+            ActorKind::ScimToken(id) => Some(id.to_string()),
             ActorKind::User(id) => Some(id.to_string()),
             ActorKind::Cli | ActorKind::System | ActorKind::Anonymous => None,
         }

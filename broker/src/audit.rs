@@ -84,6 +84,15 @@ audit_actions! {
     IdentityLinked = "identity.linked", "An upstream identity was linked to a user at first sign-in (data: connection, how: created or email).";
     SsoSignInFailed = "sso.sign_in_failed", "A sign-in through a connection failed (data: connection, code).";
     SsoTestCompleted = "sso.test_completed", "A dry-run test login through a connection finished (data: connection, ok, code).";
+    ScimTokenCreated = "scim_token.created", "A SCIM token was created (data: name, prefix; never the token).";
+    ScimTokenRevoked = "scim_token.revoked", "A SCIM token was revoked.";
+    ScimUserCreated = "scim.user_created", "The org's IdP provisioned a user through SCIM (data: user_name, active).";
+    ScimUserUpdated = "scim.user_updated", "The org's IdP changed a provisioned user (data: user_name, active).";
+    ScimUserDeactivated = "scim.user_deactivated", "The org's IdP deactivated a user: membership suspended, sessions, refresh tokens and API keys revoked.";
+    ScimUserDeleted = "scim.user_deleted", "The org's IdP deleted a user: membership removed, sessions, refresh tokens and API keys revoked.";
+    ScimGroupCreated = "scim.group_created", "The org's IdP created a group (data: display_name, members).";
+    ScimGroupUpdated = "scim.group_updated", "The org's IdP changed a group (data: display_name, added, removed).";
+    ScimGroupDeleted = "scim.group_deleted", "The org's IdP deleted a group.";
 }
 
 /// What an event is about: a kind (`organization`, `domain`, …) and an id.

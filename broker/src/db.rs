@@ -47,6 +47,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
+                    // LIKE respects case, as on PostgreSQL: SCIM filters on case-exact
+                    // attributes (externalId, id) must not match other cases.
+                    .pragma("case_sensitive_like", "ON")
             });
         }
         _ => {

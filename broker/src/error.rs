@@ -99,6 +99,8 @@ error_codes! {
     ClientNotFound = "client_not_found", NotFound, "No app with this client_id is visible to the caller.";
     MembershipNotFound = "membership_not_found", NotFound, "The user is not a member of the organization.";
     ApiKeyNotFound = "api_key_not_found", NotFound, "No such API key in this scope.";
+    ScimTokenNotFound = "scim_token_not_found", NotFound, "The organization has no such SCIM token.";
+    InvalidScimToken = "invalid_scim_token", Unauthenticated, "The SCIM bearer token is unknown, revoked, expired or belongs to another organization.";
     RouteNotFound = "route_not_found", NotFound, "No endpoint at this path.";
     MethodNotAllowed = "method_not_allowed", MethodNotAllowed, "The endpoint does not support this HTTP method.";
     SlugTaken = "slug_taken", Conflict, "Another organization already uses this slug.";

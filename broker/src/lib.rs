@@ -8,6 +8,7 @@ pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod directory;
 pub mod dns;
 pub mod domain;
 pub mod error;
@@ -58,6 +59,8 @@ pub struct BrokerParts {
     pub login: login::LoginSettings,
     /// Outgoing mail.
     pub mailer: Arc<dyn mail::Mailer>,
+    /// The SCIM directory.
+    pub directory: directory::DirectorySettings,
 }
 
 /// The domain service. Cheap to clone; every clone shares the same pools.
@@ -109,6 +112,11 @@ impl Broker {
     /// The provider's settings.
     pub fn provider(&self) -> &provider::ProviderSettings {
         &self.inner.parts.provider
+    }
+
+    /// The SCIM directory's settings.
+    pub fn directory_settings(&self) -> &directory::DirectorySettings {
+        &self.inner.parts.directory
     }
 
     pub(crate) fn key_ring(&self) -> &provider::keyring::KeyRing {

@@ -34,6 +34,11 @@ impl Member {
         roles_of(&self.membership)
     }
 
+    /// `active` or `suspended`, as stored.
+    pub fn status_name(&self) -> String {
+        self.membership.status.to_value()
+    }
+
     /// How the membership came about (`admin`, `jit`, `scim`), as stored.
     pub fn source_name(&self) -> String {
         self.membership.source.to_value()

@@ -74,3 +74,10 @@ pub const SIGN_IN_TRANSACTIONS_PER_IP: Limit = Limit {
     max: 60,
     window: Duration::from_secs(60),
 };
+
+/// Failed SCIM token checks allowed per client IP per minute.
+pub const SCIM_TOKEN_FAILURES_PER_IP: Limit = Limit {
+    name: "scim_token_failures",
+    max: 20,
+    window: Duration::from_secs(60),
+};

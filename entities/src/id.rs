@@ -128,3 +128,7 @@ typed_id!(
     /// A time-limited setup link for an org's IT team.
     SetupLinkId
 );
+typed_id!(
+    /// A SCIM User resource (one per user per organization directory).
+    ScimUserId
+);

@@ -16,6 +16,8 @@ pub struct Model {
     pub org_id: OrgId,
     /// SCIM `displayName`.
     pub display_name: String,
+    /// `displayName` lower-cased, what `displayName` filters compare.
+    pub display_name_norm: String,
     /// SCIM `externalId` set by the IdP, if any.
     pub external_id: Option<String>,
     /// Incremented on every change; the SCIM `meta.version` (ETag).

@@ -17,6 +17,7 @@ mod m20261122_000012_add_clients_first_party;
 mod m20261122_000013_create_consents;
 mod m20261122_000014_add_consent_resources_and_orgs;
 mod m20261122_000015_add_organizations_require_sso;
+mod m20261122_000016_create_scim_users;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_create_consents::Migration),
             Box::new(m20261122_000014_add_consent_resources_and_orgs::Migration),
             Box::new(m20261122_000015_add_organizations_require_sso::Migration),
+            Box::new(m20261122_000016_create_scim_users::Migration),
         ]
     }
 }

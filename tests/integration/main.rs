@@ -17,4 +17,5 @@ mod openapi;
 mod ops;
 mod organizations;
 mod provider;
+mod scim;
 mod store;

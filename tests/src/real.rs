@@ -21,6 +21,9 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The file in the data directory that a `RealServer`'s log goes to.
+const SERVE_LOG: &str = "serve.log";
+
 /// A `tessera serve` process; killed when dropped.
 #[derive(Debug)]
 pub struct RealServer {
@@ -29,7 +32,7 @@ pub struct RealServer {
     env: Vec<(String, String)>,
     child: Child,
     _database: FreshDatabase,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
 }
 
 impl RealServer {
@@ -61,10 +64,12 @@ impl RealServer {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
+        // The log (stderr), kept for `log()` until the data directory goes.
+        let log = std::fs::File::create(data_dir.path().join(SERVE_LOG)).unwrap();
         let child = command(&env)
             .arg("serve")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut server = Self {
@@ -72,7 +77,7 @@ impl RealServer {
             env,
             child,
             _database: database,
-            _data_dir: data_dir,
+            data_dir,
         };
         server.wait_healthy().await;
         server
@@ -88,7 +93,7 @@ impl RealServer {
                 return;
             }
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("tessera serve exited early with {status}");
+                panic!("tessera serve exited early with {status}:\n{}", self.log());
             }
             assert!(
                 Instant::now() < deadline,
@@ -113,6 +118,11 @@ impl RealServer {
     /// The configuration the server runs with.
     pub fn config(&self) -> Config {
         Config::from_sources(Sources::gather(None, self.env.clone()).unwrap()).unwrap()
+    }
+
+    /// What the server has logged so far (JSON lines, as `TESSERA_LOG_FORMAT=json` writes them).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join(SERVE_LOG)).unwrap_or_default()
     }
 
     /// The process id (to send signals).

@@ -33,6 +33,9 @@ pub struct MembershipView {
     pub roles: Vec<String>,
     /// `admin` (added through the API), `jit` (first sign-in) or `scim` (provisioned).
     pub source: String,
+    /// `active`, or `suspended` (the org's directory deactivated the user: no sign-in).
+    #[schema(example = "active")]
+    pub status: String,
     /// When the user joined.
     pub created_at: DateTime<Utc>,
     /// When the membership last changed.
@@ -44,6 +47,7 @@ impl From<Member> for MembershipView {
         Self {
             roles: m.roles(),
             source: m.source_name(),
+            status: m.status_name(),
             id: m.membership.id.as_uuid(),
             user_id: m.user.id.as_uuid(),
             email: m.user.email,

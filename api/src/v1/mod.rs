@@ -8,6 +8,7 @@ mod domains;
 mod memberships;
 mod organizations;
 mod role_mappings;
+mod scim_tokens;
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
@@ -60,6 +61,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(connections::delete_social_connection)
         .service(role_mappings::get_role_mappings)
         .service(role_mappings::put_role_mappings)
+        .service(scim_tokens::create_scim_token)
+        .service(scim_tokens::list_scim_tokens)
+        .service(scim_tokens::revoke_scim_token)
         .service(audit::list_audit_events)
         .service(audit::list_org_audit_events);
 }

@@ -394,6 +394,8 @@ async fn sync_membership(
         )
     };
     match membership_of(db, org, user).await? {
+        // The org's directory owns the roles of users it provisioned (from their groups).
+        Some(existing) if existing.source == MembershipSource::Scim => Ok(()),
         Some(existing) => {
             let Some(roles) = roles else { return Ok(()) };
             let before: Vec<String> =

@@ -215,6 +215,17 @@ pub(crate) fn from_row(row: role_mapping::Model) -> RoleMapping {
     }
 }
 
+/// The organization's role mapping, if one was ever set, read through `db` (a transaction).
+pub(crate) async fn role_mapping_in(
+    db: &impl sea_orm::ConnectionTrait,
+    org: entities::OrgId,
+) -> Result<Option<RoleMapping>> {
+    Ok(role_mapping::Entity::find_by_id(org)
+        .one(db)
+        .await?
+        .map(from_row))
+}
+
 impl Broker {
     /// The organization's role mapping, if one was ever set.
     pub(crate) async fn role_mapping_of(

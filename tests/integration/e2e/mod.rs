@@ -4,4 +4,5 @@ mod browser;
 mod federation;
 mod openid_client;
 mod passkeys;
+mod scim;
 mod second_factor;

@@ -1,0 +1,301 @@
+//! The SCIM 2.0 endpoints of each organization's directory, under `/scim/v2/{org}`: thin
+//! handlers over the `scim` crate's protocol operations, with the broker as storage. Bodies
+//! are read as JSON whatever the content type (IdPs send `application/scim+json` or
+//! `application/json`); answers are `application/scim+json` with an `ETag`.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use scim::query::{ListParams, ListQuery};
+use scim::resource::{Projection, ResourceKind, Stored};
+use scim::server::{IfMatch, Server};
+use scim::{ScimError, ScimType, discovery};
+use serde_json::Value;
+
+use crate::error::ScimApiError;
+use crate::extract::ScimClient;
+use crate::server::AppState;
+
+/// The largest SCIM request body accepted.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+type Params = web::Query<HashMap<String, String>>;
+
+/// Registers the SCIM routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/scim/v2/{org}")
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .service(
+                read_only("/ServiceProviderConfig").route(web::get().to(service_provider_config)),
+            )
+            .service(read_only("/ResourceTypes").route(web::get().to(resource_types)))
+            .service(read_only("/ResourceTypes/{name}").route(web::get().to(resource_type)))
+            .service(read_only("/Schemas").route(web::get().to(schemas)))
+            .service(read_only("/Schemas/{id}").route(web::get().to(schema)))
+            .route("/.search", web::post().to(search_all))
+            .route("/{resource}", web::get().to(list_resources))
+            .route("/{resource}", web::post().to(create_resource))
+            .route("/{resource}/.search", web::post().to(search_resources))
+            .route("/{resource}/{id}", web::get().to(get_resource))
+            .route("/{resource}/{id}", web::put().to(replace_resource))
+            .route("/{resource}/{id}", web::patch().to(patch_resource))
+            .route("/{resource}/{id}", web::delete().to(delete_resource))
+            .default_service(web::to(unknown_endpoint)),
+    );
+}
+
+/// A discovery endpoint: GET only, other methods answer 405.
+fn read_only(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(_caller: ScimClient) -> Result<HttpResponse, ScimApiError> {
+    Err(ScimError::new(405, "this endpoint is read-only").into())
+}
+
+fn base(state: &AppState, caller: &ScimClient) -> String {
+    state.broker.scim_base_url(caller.0.org_id)
+}
+
+fn kind_of(segment: &str) -> Result<ResourceKind, ScimError> {
+    match segment {
+        "Users" => Ok(ResourceKind::User),
+        "Groups" => Ok(ResourceKind::Group),
+        other => Err(ScimError::new(
+            404,
+            format!("no resource type at '/{other}'"),
+        )),
+    }
+}
+
+fn json_body(bytes: &[u8]) -> Result<Value, ScimError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ScimError::typed(
+            ScimType::InvalidSyntax,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+fn projection(params: &Params) -> Result<Projection, ScimError> {
+    Projection::parse(
+        params.get("attributes").map(String::as_str),
+        params.get("excludedAttributes").map(String::as_str),
+    )
+}
+
+fn if_match(req: &HttpRequest) -> IfMatch {
+    IfMatch::parse(
+        req.headers()
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+fn respond(status: StatusCode, body: &Value, stored: Option<&Stored>) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/scim+json");
+    if let Some(stored) = stored
+        && let Ok(etag) = HeaderValue::from_str(&stored.etag())
+    {
+        response.insert_header((header::ETAG, etag));
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
+        && let Ok(location) = HeaderValue::from_str(location)
+    {
+        response.insert_header((header::LOCATION, location));
+    }
+    response.body(body.to_string())
+}
+
+async fn service_provider_config(state: web::Data<AppState>, caller: ScimClient) -> HttpResponse {
+    let docs = state.broker.provider().url("/docs/");
+    respond(
+        StatusCode::OK,
+        &discovery::service_provider_config(&base(&state, &caller), &docs),
+        None,
+    )
+}
+
+async fn resource_types(state: web::Data<AppState>, caller: ScimClient) -> HttpResponse {
+    respond(
+        StatusCode::OK,
+        &discovery::resource_types(&base(&state, &caller)),
+        None,
+    )
+}
+
+async fn resource_type(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ScimApiError> {
+    let body = discovery::resource_type_named(&base(&state, &caller), &path.1)?;
+    Ok(respond(StatusCode::OK, &body, None))
+}
+
+async fn schemas(state: web::Data<AppState>, caller: ScimClient) -> HttpResponse {
+    respond(
+        StatusCode::OK,
+        &discovery::schemas(&base(&state, &caller)),
+        None,
+    )
+}
+
+async fn schema(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ScimApiError> {
+    let body = discovery::schema_named(&base(&state, &caller), &path.1)?;
+    Ok(respond(StatusCode::OK, &body, None))
+}
+
+/// Searching Users and Groups at once is not offered (RFC 7644 §3.4.3 lets servers decline).
+async fn search_all(_caller: ScimClient) -> Result<HttpResponse, ScimApiError> {
+    Err(ScimError::new(
+        501,
+        "search one resource type at a time: POST /Users/.search or /Groups/.search",
+    )
+    .into())
+}
+
+async fn unknown_endpoint(
+    _caller: ScimClient,
+    req: HttpRequest,
+) -> Result<HttpResponse, ScimApiError> {
+    Err(ScimError::new(404, format!("no SCIM endpoint at {}", req.path())).into())
+}
+
+async fn list_resources(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    path: web::Path<(String, String)>,
+    params: Params,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let get = |name: &str| params.get(name).cloned();
+    let query = ListQuery::from_params(&ListParams {
+        filter: get("filter"),
+        sort_by: get("sortBy"),
+        sort_order: get("sortOrder"),
+        start_index: get("startIndex"),
+        count: get("count"),
+        attributes: get("attributes"),
+        excluded_attributes: get("excludedAttributes"),
+    })?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    let body = Server::new(&directory, &base).list(kind, &query).await?;
+    Ok(respond(StatusCode::OK, &body, None))
+}
+
+async fn search_resources(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let query = ListQuery::from_search(&json_body(&body)?)?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    let body = Server::new(&directory, &base).list(kind, &query).await?;
+    Ok(respond(StatusCode::OK, &body, None))
+}
+
+async fn create_resource(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    path: web::Path<(String, String)>,
+    params: Params,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    let (stored, out) = Server::new(&directory, &base)
+        .create(kind, &json_body(&body)?, &projection(&params)?)
+        .await?;
+    Ok(respond(StatusCode::CREATED, &out, Some(&stored)))
+}
+
+async fn get_resource(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    let (stored, out) = Server::new(&directory, &base)
+        .get(kind, &path.2, &projection(&params)?)
+        .await?;
+    Ok(respond(StatusCode::OK, &out, Some(&stored)))
+}
+
+async fn replace_resource(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    let (stored, out) = Server::new(&directory, &base)
+        .replace(
+            kind,
+            &path.2,
+            &json_body(&body)?,
+            if_match(&req),
+            &projection(&params)?,
+        )
+        .await?;
+    Ok(respond(StatusCode::OK, &out, Some(&stored)))
+}
+
+async fn patch_resource(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    let (stored, out) = Server::new(&directory, &base)
+        .patch(
+            kind,
+            &path.2,
+            &json_body(&body)?,
+            if_match(&req),
+            &projection(&params)?,
+        )
+        .await?;
+    Ok(respond(StatusCode::OK, &out, Some(&stored)))
+}
+
+async fn delete_resource(
+    state: web::Data<AppState>,
+    caller: ScimClient,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ScimApiError> {
+    let kind = kind_of(&path.1)?;
+    let directory = state.broker.directory(&caller.0);
+    let base = base(&state, &caller);
+    Server::new(&directory, &base)
+        .delete(kind, &path.2, if_match(&req))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

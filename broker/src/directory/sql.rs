@@ -1,0 +1,596 @@
+//! SCIM filters and sort orders as SQL: user attributes with their own column (`id`,
+//! `userName`, `externalId`, `active`, `meta.*`) compare that column, every other attribute an
+//! indexed row of `scim_values`; a value filter (`emails[type eq "work" and value co "@x"]`)
+//! requires its conditions to hold on one item. Groups filter on their columns and members.
+//! Nothing is evaluated in Rust, and one query serves SQLite and PostgreSQL (SQLite's `LIKE`
+//! is made case-sensitive when connections open, like PostgreSQL's).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use entities::{OrgId, scim_group, scim_group_member, scim_user, scim_value};
+use scim::filter::{AttrPath, CompareOp, Filter, Literal};
+use scim::resource::{Common, Resolved, resolve};
+use scim::schema::{AttrType, AttributeDef};
+use scim::{ResourceKind, ScimError, ScimType};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SubQueryStatement,
+};
+
+/// Longest stored comparison text; longer values compare on their first characters.
+pub(super) const MAX_NORM_CHARS: usize = 512;
+
+fn invalid(detail: impl Into<String>) -> ScimError {
+    ScimError::typed(ScimType::InvalidFilter, detail)
+}
+
+fn always(value: bool) -> Expr {
+    Expr::val(1).eq(if value { 1 } else { 0 })
+}
+
+/// A string value as stored for comparison.
+pub(super) fn norm_text(def: &AttributeDef, text: &str) -> String {
+    let text = if def.case_exact {
+        text.to_owned()
+    } else {
+        text.to_lowercase()
+    };
+    text.chars().take(MAX_NORM_CHARS).collect()
+}
+
+/// A date-time in UTC with a fixed width, so text order is time order.
+pub(super) fn norm_time(text: &str) -> Option<String> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| {
+        t.with_timezone(&Utc)
+            .to_rfc3339_opts(SecondsFormat::Micros, true)
+    })
+}
+
+fn like_pattern(op: CompareOp, text: &str) -> LikeExpr {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = match op {
+        CompareOp::Sw => format!("{escaped}%"),
+        CompareOp::Ew => format!("%{escaped}"),
+        _ => format!("%{escaped}%"),
+    };
+    LikeExpr::new(pattern).escape('\\')
+}
+
+/// `column op value` for a text column.
+fn text_op(column: Expr, op: CompareOp, value: String) -> Expr {
+    match op {
+        CompareOp::Eq => column.eq(value),
+        CompareOp::Ne => column.ne(value),
+        CompareOp::Gt => column.gt(value),
+        CompareOp::Ge => column.gte(value),
+        CompareOp::Lt => column.lt(value),
+        CompareOp::Le => column.lte(value),
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => column.like(like_pattern(op, &value)),
+    }
+}
+
+fn ordered<V: Into<sea_orm::Value>>(
+    column: Expr,
+    op: CompareOp,
+    value: V,
+) -> Result<Expr, ScimError> {
+    Ok(match op {
+        CompareOp::Eq => column.eq(value),
+        CompareOp::Ne => column.ne(value),
+        CompareOp::Gt => column.gt(value),
+        CompareOp::Ge => column.gte(value),
+        CompareOp::Lt => column.lt(value),
+        CompareOp::Le => column.lte(value),
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+            return Err(invalid(format!("{op:?} compares text only").to_lowercase()));
+        }
+    })
+}
+
+fn string_literal<'a>(name: &str, literal: &'a Literal) -> Result<&'a str, ScimError> {
+    match literal {
+        Literal::String(s) => Ok(s),
+        _ => Err(invalid(format!("{name} compares with a string"))),
+    }
+}
+
+fn time_literal(name: &str, literal: &Literal) -> Result<DateTime<Utc>, ScimError> {
+    let text = string_literal(name, literal)?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| invalid(format!("{name} compares with an RFC 3339 date-time")))
+}
+
+/// The condition `scim_values` alias `v` must meet for `def op literal`; `None` for `ne`,
+/// which the caller writes as "no value equals".
+fn value_condition(
+    v: &Alias,
+    def: &AttributeDef,
+    op: CompareOp,
+    literal: &Literal,
+) -> Result<Expr, ScimError> {
+    let norm = Expr::col((v.clone(), scim_value::Column::Norm));
+    let num = Expr::col((v.clone(), scim_value::Column::Num));
+    match (def.kind, literal) {
+        (AttrType::String | AttrType::Reference, Literal::String(s)) => {
+            Ok(text_op(norm, op, norm_text(def, s)))
+        }
+        (AttrType::Boolean, Literal::Bool(b)) if matches!(op, CompareOp::Eq | CompareOp::Ne) => {
+            Ok(text_op(norm, op, b.to_string()))
+        }
+        (AttrType::Integer | AttrType::Decimal, Literal::Number(n)) => {
+            ordered(num, op, n.as_f64().unwrap_or(f64::NAN))
+        }
+        (AttrType::DateTime, Literal::String(s)) => {
+            let t = norm_time(s).ok_or_else(|| {
+                invalid(format!("{} compares with an RFC 3339 date-time", def.name))
+            })?;
+            ordered(norm, op, t)
+        }
+        _ => Err(invalid(format!(
+            "'{}' cannot be compared with this value",
+            def.name
+        ))),
+    }
+}
+
+/// Filters and sorts Users.
+pub(super) struct UserSql {
+    pub org: OrgId,
+}
+
+impl UserSql {
+    fn values(&self, alias: &Alias) -> SelectStatement {
+        Query::select()
+            .column((alias.clone(), scim_value::Column::ResourceId))
+            .from_as(scim_value::Entity, alias.clone())
+            .and_where(Expr::col((alias.clone(), scim_value::Column::OrgId)).eq(self.org))
+            .to_owned()
+    }
+
+    fn id_column() -> Expr {
+        Expr::col((scim_user::Entity, scim_user::Column::Id))
+    }
+
+    /// The condition a filter puts on `scim_users`.
+    pub fn condition(&self, filter: &Filter) -> Result<Expr, ScimError> {
+        Ok(match filter {
+            Filter::And(a, b) => self.condition(a)?.and(self.condition(b)?),
+            Filter::Or(a, b) => self.condition(a)?.or(self.condition(b)?),
+            Filter::Not(inner) => self.condition(inner)?.not(),
+            Filter::Present(path) => self.present(path)?,
+            Filter::Compare(path, op, literal) => self.compare(path, *op, literal)?,
+            Filter::ValuePath(path, inner) => self.value_path(path, inner)?,
+        })
+    }
+
+    fn resolve(path: &AttrPath) -> Result<Resolved, ScimError> {
+        resolve(ResourceKind::User, path)
+            .ok_or_else(|| invalid(format!("Users have no attribute '{}'", path.attr)))
+    }
+
+    fn present(&self, path: &AttrPath) -> Result<Expr, ScimError> {
+        let resolved = Self::resolve(path)?;
+        Ok(match resolved {
+            Resolved::Common(Common::ExternalId) => {
+                Expr::col((scim_user::Entity, scim_user::Column::ExternalId)).is_not_null()
+            }
+            Resolved::Common(_) => always(true),
+            Resolved::Schema { attr, .. } if attr.name == "userName" || attr.name == "active" => {
+                always(true)
+            }
+            _ => {
+                let v = Alias::new("v");
+                let key = leaf_key(&resolved);
+                Self::id_column().in_subquery(
+                    self.values(&v)
+                        .and_where(Expr::col((v.clone(), scim_value::Column::Path)).eq(key))
+                        .to_owned(),
+                )
+            }
+        })
+    }
+
+    fn compare(
+        &self,
+        path: &AttrPath,
+        op: CompareOp,
+        literal: &Literal,
+    ) -> Result<Expr, ScimError> {
+        if matches!(literal, Literal::Null) {
+            let present = self.present(path)?;
+            return match op {
+                CompareOp::Eq => Ok(present.not()),
+                CompareOp::Ne => Ok(present),
+                _ => Err(invalid("null compares with eq and ne only")),
+            };
+        }
+        let resolved = Self::resolve(path)?;
+        let column = |c: scim_user::Column| Expr::col((scim_user::Entity, c));
+        match resolved {
+            Resolved::Common(Common::Id) => {
+                let text = string_literal("id", literal)?;
+                let Ok(id) = text.parse::<uuid::Uuid>() else {
+                    return Ok(always(op == CompareOp::Ne));
+                };
+                match op {
+                    CompareOp::Eq => Ok(Self::id_column().eq(id)),
+                    CompareOp::Ne => Ok(Self::id_column().ne(id)),
+                    _ => Err(invalid("id compares with eq and ne only")),
+                }
+            }
+            Resolved::Common(Common::ExternalId) => {
+                let text = string_literal("externalId", literal)?;
+                Ok(text_op(
+                    column(scim_user::Column::ExternalId),
+                    op,
+                    text.to_owned(),
+                ))
+            }
+            Resolved::Common(Common::Created) => ordered(
+                column(scim_user::Column::CreatedAt),
+                op,
+                time_literal("meta.created", literal)?,
+            ),
+            Resolved::Common(Common::LastModified) => ordered(
+                column(scim_user::Column::UpdatedAt),
+                op,
+                time_literal("meta.lastModified", literal)?,
+            ),
+            Resolved::Common(Common::OtherMeta) => Err(invalid(
+                "only meta.created and meta.lastModified can be filtered",
+            )),
+            Resolved::Schema {
+                attr, sub: None, ..
+            } if attr.name == "userName" => {
+                let text = string_literal("userName", literal)?;
+                Ok(text_op(
+                    column(scim_user::Column::UserNameNorm),
+                    op,
+                    norm_text(attr, text),
+                ))
+            }
+            Resolved::Schema {
+                attr, sub: None, ..
+            } if attr.name == "active" => match (op, literal) {
+                (CompareOp::Eq, Literal::Bool(b)) => Ok(column(scim_user::Column::Active).eq(*b)),
+                (CompareOp::Ne, Literal::Bool(b)) => Ok(column(scim_user::Column::Active).ne(*b)),
+                _ => Err(invalid("active compares with eq or ne and a boolean")),
+            },
+            Resolved::Schema { .. } => {
+                let def = resolved
+                    .leaf()
+                    .ok_or_else(|| invalid("this attribute cannot be compared"))?;
+                let v = Alias::new("v");
+                let key = leaf_key(&resolved);
+                let (positive, negate) = match op {
+                    CompareOp::Ne => (CompareOp::Eq, true),
+                    other => (other, false),
+                };
+                let matching = self
+                    .values(&v)
+                    .and_where(Expr::col((v.clone(), scim_value::Column::Path)).eq(key))
+                    .and_where(value_condition(&v, def, positive, literal)?)
+                    .to_owned();
+                Ok(if negate {
+                    Self::id_column().not_in_subquery(matching)
+                } else {
+                    Self::id_column().in_subquery(matching)
+                })
+            }
+        }
+    }
+
+    /// `emails[type eq "work" and value co "@x"]`: some item of `emails` meets `inner`.
+    fn value_path(&self, path: &AttrPath, inner: &Filter) -> Result<Expr, ScimError> {
+        let resolved = Self::resolve(path)?;
+        let Resolved::Schema {
+            attr, sub: None, ..
+        } = resolved
+        else {
+            return Err(invalid(format!("'{}' has no sub-attributes", path.attr)));
+        };
+        if !attr.is_complex() {
+            return Err(invalid(format!("'{}' has no sub-attributes", attr.name)));
+        }
+        let prefix = resolved.key();
+        let paths: Vec<String> = attr
+            .sub_attributes
+            .iter()
+            .map(|s| format!("{prefix}.{}", s.name.to_ascii_lowercase()))
+            .collect();
+        let i = Alias::new("i");
+        let items = self
+            .values(&i)
+            .and_where(Expr::col((i.clone(), scim_value::Column::Path)).is_in(paths))
+            .and_where(self.item_condition(attr, &prefix, inner)?)
+            .to_owned();
+        Ok(Self::id_column().in_subquery(items))
+    }
+
+    fn item_condition(
+        &self,
+        attr: &AttributeDef,
+        prefix: &str,
+        filter: &Filter,
+    ) -> Result<Expr, ScimError> {
+        let i = Alias::new("i");
+        let s = Alias::new("s");
+        let same_item = |key: String| {
+            Query::select()
+                .expr(Expr::val(1))
+                .from_as(scim_value::Entity, s.clone())
+                .and_where(
+                    Expr::col((s.clone(), scim_value::Column::ResourceId))
+                        .equals((i.clone(), scim_value::Column::ResourceId)),
+                )
+                .and_where(
+                    Expr::col((s.clone(), scim_value::Column::Item))
+                        .equals((i.clone(), scim_value::Column::Item)),
+                )
+                .and_where(Expr::col((s.clone(), scim_value::Column::Path)).eq(key))
+                .to_owned()
+        };
+        let sub_of = |path: &AttrPath| -> Result<&'static AttributeDef, ScimError> {
+            if path.urn.is_some() || path.sub.is_some() {
+                return Err(invalid("a value filter names sub-attributes only"));
+            }
+            attr.sub(&path.attr).ok_or_else(|| {
+                invalid(format!(
+                    "'{}' is not a sub-attribute of {}",
+                    path.attr, attr.name
+                ))
+            })
+        };
+        Ok(match filter {
+            Filter::And(a, b) => self
+                .item_condition(attr, prefix, a)?
+                .and(self.item_condition(attr, prefix, b)?),
+            Filter::Or(a, b) => self
+                .item_condition(attr, prefix, a)?
+                .or(self.item_condition(attr, prefix, b)?),
+            Filter::Not(inner) => self.item_condition(attr, prefix, inner)?.not(),
+            Filter::Present(path) => {
+                let sub = sub_of(path)?;
+                Expr::exists(same_item(format!(
+                    "{prefix}.{}",
+                    sub.name.to_ascii_lowercase()
+                )))
+            }
+            Filter::Compare(path, op, literal) => {
+                let sub = sub_of(path)?;
+                let key = format!("{prefix}.{}", sub.name.to_ascii_lowercase());
+                let (positive, negate) = match op {
+                    CompareOp::Ne => (CompareOp::Eq, true),
+                    other => (*other, false),
+                };
+                let select = same_item(key)
+                    .and_where(value_condition(&s, sub, positive, literal)?)
+                    .to_owned();
+                if negate {
+                    Expr::not_exists(select)
+                } else {
+                    Expr::exists(select)
+                }
+            }
+            Filter::ValuePath(..) => return Err(invalid("value filters cannot nest")),
+        })
+    }
+
+    /// The expression a `sortBy` orders by.
+    pub fn sort_key(&self, path: &AttrPath) -> Result<Expr, ScimError> {
+        let resolved = Self::resolve(path)?;
+        let column = |c: scim_user::Column| Expr::col((scim_user::Entity, c));
+        Ok(match resolved {
+            Resolved::Common(Common::Id) => Self::id_column(),
+            Resolved::Common(Common::ExternalId) => column(scim_user::Column::ExternalId),
+            Resolved::Common(Common::Created) => column(scim_user::Column::CreatedAt),
+            Resolved::Common(Common::LastModified) => column(scim_user::Column::UpdatedAt),
+            Resolved::Common(Common::OtherMeta) => Self::id_column(),
+            Resolved::Schema {
+                attr, sub: None, ..
+            } if attr.name == "userName" => column(scim_user::Column::UserNameNorm),
+            _ => {
+                let v = Alias::new("v");
+                let select = Query::select()
+                    .expr(Expr::col((v.clone(), scim_value::Column::Norm)).min())
+                    .from_as(scim_value::Entity, v.clone())
+                    .and_where(
+                        Expr::col((v.clone(), scim_value::Column::ResourceId))
+                            .equals((scim_user::Entity, scim_user::Column::Id)),
+                    )
+                    .and_where(
+                        Expr::col((v.clone(), scim_value::Column::Path)).eq(leaf_key(&resolved)),
+                    )
+                    .to_owned();
+                Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
+            }
+        })
+    }
+}
+
+/// The `scim_values` path a comparison on `resolved` reads: a complex attribute compares its
+/// `value` sub-attribute.
+fn leaf_key(resolved: &Resolved) -> String {
+    match *resolved {
+        Resolved::Schema {
+            attr, sub: None, ..
+        } if attr.is_complex() => {
+            format!("{}.value", resolved.key())
+        }
+        _ => resolved.key(),
+    }
+}
+
+/// Filters and sorts Groups: `id`, `externalId`, `displayName`, `meta.*` and members.
+pub(super) struct GroupSql {
+    pub org: OrgId,
+}
+
+impl GroupSql {
+    fn column(c: scim_group::Column) -> Expr {
+        Expr::col((scim_group::Entity, c))
+    }
+
+    /// The condition a filter puts on `scim_groups`.
+    pub fn condition(&self, filter: &Filter) -> Result<Expr, ScimError> {
+        Ok(match filter {
+            Filter::And(a, b) => self.condition(a)?.and(self.condition(b)?),
+            Filter::Or(a, b) => self.condition(a)?.or(self.condition(b)?),
+            Filter::Not(inner) => self.condition(inner)?.not(),
+            Filter::Present(path) => match self.target(path)? {
+                GroupAttr::ExternalId => Self::column(scim_group::Column::ExternalId).is_not_null(),
+                GroupAttr::Members => Expr::exists(self.members(None)),
+                _ => always(true),
+            },
+            Filter::Compare(path, op, literal) => self.compare(path, *op, literal)?,
+            Filter::ValuePath(path, inner) => {
+                if self.target(path)? != GroupAttr::Members {
+                    return Err(invalid("only members has sub-attributes"));
+                }
+                match inner.as_ref() {
+                    Filter::Compare(p, CompareOp::Eq, Literal::String(id))
+                        if p.attr.eq_ignore_ascii_case("value")
+                            && p.sub.is_none()
+                            && p.urn.is_none() =>
+                    {
+                        self.member_is(id)
+                    }
+                    _ => return Err(invalid("members filters support value eq only")),
+                }
+            }
+        })
+    }
+
+    fn target(&self, path: &AttrPath) -> Result<GroupAttr, ScimError> {
+        let unknown = || invalid(format!("Groups cannot be filtered on '{}'", path.attr));
+        Ok(
+            match resolve(ResourceKind::Group, path).ok_or_else(unknown)? {
+                Resolved::Common(Common::Id) => GroupAttr::Id,
+                Resolved::Common(Common::ExternalId) => GroupAttr::ExternalId,
+                Resolved::Common(Common::Created) => GroupAttr::Created,
+                Resolved::Common(Common::LastModified) => GroupAttr::LastModified,
+                Resolved::Schema {
+                    attr, sub: None, ..
+                } if attr.name == "displayName" => GroupAttr::DisplayName,
+                Resolved::Schema { attr, sub, .. }
+                    if attr.name == "members" && sub.is_none_or(|s| s.name == "value") =>
+                {
+                    GroupAttr::Members
+                }
+                _ => return Err(unknown()),
+            },
+        )
+    }
+
+    fn members(&self, user: Option<uuid::Uuid>) -> SelectStatement {
+        let mut select = Query::select()
+            .expr(Expr::val(1))
+            .from(scim_group_member::Entity)
+            .inner_join(
+                scim_user::Entity,
+                Expr::col((scim_user::Entity, scim_user::Column::UserId))
+                    .equals((scim_group_member::Entity, scim_group_member::Column::UserId))
+                    .and(
+                        Expr::col((scim_user::Entity, scim_user::Column::OrgId))
+                            .equals((scim_group_member::Entity, scim_group_member::Column::OrgId)),
+                    ),
+            )
+            .and_where(
+                Expr::col((
+                    scim_group_member::Entity,
+                    scim_group_member::Column::GroupId,
+                ))
+                .equals((scim_group::Entity, scim_group::Column::Id)),
+            )
+            .and_where(
+                Expr::col((scim_group_member::Entity, scim_group_member::Column::OrgId))
+                    .eq(self.org),
+            )
+            .to_owned();
+        if let Some(user) = user {
+            select.and_where(Expr::col((scim_user::Entity, scim_user::Column::Id)).eq(user));
+        }
+        select
+    }
+
+    fn member_is(&self, id: &str) -> Expr {
+        match id.parse::<uuid::Uuid>() {
+            Ok(user) => Expr::exists(self.members(Some(user))),
+            Err(_) => always(false),
+        }
+    }
+
+    fn compare(
+        &self,
+        path: &AttrPath,
+        op: CompareOp,
+        literal: &Literal,
+    ) -> Result<Expr, ScimError> {
+        let target = self.target(path)?;
+        if matches!(literal, Literal::Null) {
+            let present = self.condition(&Filter::Present(path.clone()))?;
+            return match op {
+                CompareOp::Eq => Ok(present.not()),
+                CompareOp::Ne => Ok(present),
+                _ => Err(invalid("null compares with eq and ne only")),
+            };
+        }
+        match target {
+            GroupAttr::Id => {
+                let text = string_literal("id", literal)?;
+                let Ok(id) = text.parse::<uuid::Uuid>() else {
+                    return Ok(always(op == CompareOp::Ne));
+                };
+                ordered(Self::column(scim_group::Column::Id), op, id)
+            }
+            GroupAttr::ExternalId => Ok(text_op(
+                Self::column(scim_group::Column::ExternalId),
+                op,
+                string_literal("externalId", literal)?.to_owned(),
+            )),
+            GroupAttr::DisplayName => Ok(text_op(
+                Self::column(scim_group::Column::DisplayNameNorm),
+                op,
+                string_literal("displayName", literal)?.to_lowercase(),
+            )),
+            GroupAttr::Created => ordered(
+                Self::column(scim_group::Column::CreatedAt),
+                op,
+                time_literal("meta.created", literal)?,
+            ),
+            GroupAttr::LastModified => ordered(
+                Self::column(scim_group::Column::UpdatedAt),
+                op,
+                time_literal("meta.lastModified", literal)?,
+            ),
+            GroupAttr::Members => match (op, literal) {
+                (CompareOp::Eq, Literal::String(id)) => Ok(self.member_is(id)),
+                (CompareOp::Ne, Literal::String(id)) => Ok(self.member_is(id).not()),
+                _ => Err(invalid("members compares with eq or ne and a user id")),
+            },
+        }
+    }
+
+    /// The expression a `sortBy` orders by.
+    pub fn sort_key(&self, path: &AttrPath) -> Result<Expr, ScimError> {
+        Ok(match self.target(path)? {
+            GroupAttr::ExternalId => Self::column(scim_group::Column::ExternalId),
+            GroupAttr::DisplayName => Self::column(scim_group::Column::DisplayNameNorm),
+            GroupAttr::Created => Self::column(scim_group::Column::CreatedAt),
+            GroupAttr::LastModified => Self::column(scim_group::Column::UpdatedAt),
+            GroupAttr::Id | GroupAttr::Members => Self::column(scim_group::Column::Id),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupAttr {
+    Id,
+    ExternalId,
+    DisplayName,
+    Created,
+    LastModified,
+    Members,
+}

@@ -1,0 +1,325 @@
+//! The protocol operations over a storage trait: create, get, replace, patch, delete and list
+//! for each resource type, with ETag preconditions and retries of lost optimistic races. The
+//! storage (the broker) owns persistence, uniqueness, SQL for filters and side effects.
+
+use std::future::Future;
+
+use serde_json::Value;
+
+use crate::error::{ScimError, ScimType};
+use crate::patch::{MemberDelta, PatchOperation, apply, member_delta, parse_patch};
+use crate::query::{ListQuery, list_response};
+use crate::resource::{Projection, ResourceKind, Stored, normalize, render};
+
+/// How often a PATCH without `If-Match` is retried when another writer changed the resource
+/// between its read and its write.
+const PATCH_ATTEMPTS: usize = 32;
+
+/// A change to write.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// The whole document; for a Group, `members` in the document is written only when
+    /// `members_included` (otherwise the stored members stay as they are).
+    Document {
+        /// The new document.
+        doc: Value,
+        /// Whether `doc.members` is the complete new member list.
+        members_included: bool,
+    },
+    /// Member rows to add and remove (Group only).
+    Members(MemberDelta),
+}
+
+/// What a read needs besides the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    /// Whether a Group's `members` (and a User's `groups`) are loaded.
+    pub relations: bool,
+}
+
+/// The storage a SCIM endpoint needs, for one organization's directory. Implementations
+/// return [`ScimError`]s with status 404 (unknown id), 409 `uniqueness` and 412 (version
+/// mismatch).
+pub trait ResourceStore {
+    /// Stores a new resource (canonical document) and applies its effects.
+    fn insert(
+        &self,
+        kind: ResourceKind,
+        doc: Value,
+    ) -> impl Future<Output = Result<Stored, ScimError>>;
+    /// One resource, or `None`.
+    fn fetch(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        load: Load,
+    ) -> impl Future<Output = Result<Option<Stored>, ScimError>>;
+    /// Writes a change if the stored version still equals `expected` (when given).
+    fn update(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        expected: Option<i64>,
+        change: Change,
+    ) -> impl Future<Output = Result<Stored, ScimError>>;
+    /// Deletes a resource if the stored version still equals `expected` (when given).
+    fn delete(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        expected: Option<i64>,
+    ) -> impl Future<Output = Result<(), ScimError>>;
+    /// One page of a query and the total number of matches.
+    fn query(
+        &self,
+        kind: ResourceKind,
+        query: &ListQuery,
+        load: Load,
+    ) -> impl Future<Output = Result<(u64, Vec<Stored>), ScimError>>;
+}
+
+/// An `If-Match` precondition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header, or `*`.
+    Any,
+    /// `W/"7"` (or `"7"`).
+    Version(i64),
+}
+
+impl IfMatch {
+    /// Reads the header; a tag that is not one of ours can never match (412).
+    pub fn parse(header: Option<&str>) -> Self {
+        let Some(raw) = header.map(str::trim) else {
+            return Self::Any;
+        };
+        if raw == "*" || raw.is_empty() {
+            return Self::Any;
+        }
+        let tag = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+        Self::Version(tag.parse().unwrap_or(-1))
+    }
+
+    fn expected(self) -> Option<i64> {
+        match self {
+            Self::Any => None,
+            Self::Version(v) => Some(v),
+        }
+    }
+}
+
+/// The 404 every operation gives for an unknown id.
+pub fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+    ScimError::new(404, format!("{} '{id}' not found", kind.name()))
+}
+
+/// A 412 for a stale `If-Match`.
+pub fn version_mismatch() -> ScimError {
+    ScimError::new(
+        412,
+        "the resource changed since the version named in If-Match",
+    )
+}
+
+fn relations_wanted(kind: ResourceKind, projection: &Projection) -> bool {
+    let name = match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
+    };
+    let named =
+        |list: &[crate::filter::AttrPath]| list.iter().any(|p| p.attr.eq_ignore_ascii_case(name));
+    if !projection.attributes.is_empty() {
+        return named(&projection.attributes);
+    }
+    !named(&projection.excluded)
+}
+
+/// The SCIM operations of one directory, answered with rendered JSON.
+#[derive(Debug)]
+pub struct Server<'a, S> {
+    store: &'a S,
+    base: &'a str,
+}
+
+impl<'a, S: ResourceStore> Server<'a, S> {
+    /// Serves `store` under the SCIM base URL `base`.
+    pub fn new(store: &'a S, base: &'a str) -> Self {
+        Self { store, base }
+    }
+
+    fn render(&self, kind: ResourceKind, stored: &Stored, projection: &Projection) -> Value {
+        render(kind, stored, self.base, projection)
+    }
+
+    /// POST `/{kind}`.
+    pub async fn create(
+        &self,
+        kind: ResourceKind,
+        body: &Value,
+        projection: &Projection,
+    ) -> Result<(Stored, Value), ScimError> {
+        let doc = normalize(kind, body)?;
+        let stored = self.store.insert(kind, doc).await?;
+        let out = self.render(kind, &stored, projection);
+        Ok((stored, out))
+    }
+
+    /// GET `/{kind}/{id}`.
+    pub async fn get(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        projection: &Projection,
+    ) -> Result<(Stored, Value), ScimError> {
+        let load = Load {
+            relations: relations_wanted(kind, projection),
+        };
+        let stored = self
+            .store
+            .fetch(kind, id, load)
+            .await?
+            .ok_or_else(|| not_found(kind, id))?;
+        let out = self.render(kind, &stored, projection);
+        Ok((stored, out))
+    }
+
+    /// PUT `/{kind}/{id}`: replaces every writable attribute.
+    pub async fn replace(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: IfMatch,
+        projection: &Projection,
+    ) -> Result<(Stored, Value), ScimError> {
+        let doc = normalize(kind, body)?;
+        let members_included = kind == ResourceKind::Group;
+        let stored = self
+            .store
+            .update(
+                kind,
+                id,
+                if_match.expected(),
+                Change::Document {
+                    doc,
+                    members_included,
+                },
+            )
+            .await?;
+        let out = self.render(kind, &stored, projection);
+        Ok((stored, out))
+    }
+
+    /// PATCH `/{kind}/{id}`.
+    pub async fn patch(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: IfMatch,
+        projection: &Projection,
+    ) -> Result<(Stored, Value), ScimError> {
+        let operations = parse_patch(body)?;
+        if kind == ResourceKind::Group
+            && let Some(delta) = member_delta(&operations)
+        {
+            let stored = self
+                .store
+                .update(kind, id, if_match.expected(), Change::Members(delta))
+                .await?;
+            let out = self.render(kind, &stored, projection);
+            return Ok((stored, out));
+        }
+        let relations = touches_relations(&operations);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self
+                .store
+                .fetch(kind, id, Load { relations })
+                .await?
+                .ok_or_else(|| not_found(kind, id))?;
+            if let IfMatch::Version(v) = if_match
+                && v != current.version
+            {
+                return Err(version_mismatch());
+            }
+            let mut doc = current.doc.clone();
+            apply(kind, &mut doc, &operations)?;
+            let change = Change::Document {
+                doc,
+                members_included: relations && kind == ResourceKind::Group,
+            };
+            match self
+                .store
+                .update(kind, id, Some(current.version), change)
+                .await
+            {
+                Err(e)
+                    if e.status == 412 && if_match == IfMatch::Any && attempt < PATCH_ATTEMPTS =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(stored) => {
+                    let out = self.render(kind, &stored, projection);
+                    return Ok((stored, out));
+                }
+            }
+        }
+    }
+
+    /// DELETE `/{kind}/{id}`.
+    pub async fn delete(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        if_match: IfMatch,
+    ) -> Result<(), ScimError> {
+        self.store.delete(kind, id, if_match.expected()).await
+    }
+
+    /// GET `/{kind}` and POST `/{kind}/.search`.
+    pub async fn list(&self, kind: ResourceKind, query: &ListQuery) -> Result<Value, ScimError> {
+        let load = Load {
+            relations: relations_wanted(kind, &query.projection),
+        };
+        let (total, page) = self.store.query(kind, query, load).await?;
+        let resources = page
+            .iter()
+            .map(|stored| self.render(kind, stored, &query.projection))
+            .collect();
+        Ok(list_response(total, query.start_index, resources))
+    }
+}
+
+fn touches_relations(operations: &[PatchOperation]) -> bool {
+    operations.iter().any(|op| match &op.path {
+        Some(path) => path.attr.attr.eq_ignore_ascii_case("members"),
+        None => op
+            .value
+            .as_ref()
+            .and_then(Value::as_object)
+            .is_some_and(|m| {
+                m.keys()
+                    .any(|k| k.to_ascii_lowercase().starts_with("members"))
+            }),
+    })
+}
+
+/// Refuses a request body that declares schemas this server does not serve for `kind`.
+pub fn check_schemas(kind: ResourceKind, body: &Value) -> Result<(), ScimError> {
+    let Some(Value::Array(declared)) = body.get("schemas") else {
+        return Ok(());
+    };
+    let known = crate::resource::known_schemas(kind);
+    for urn in declared.iter().filter_map(Value::as_str) {
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(urn)) {
+            return Err(ScimError::typed(
+                ScimType::InvalidValue,
+                format!("schema '{urn}' is not supported for {}", kind.name()),
+            ));
+        }
+    }
+    Ok(())
+}
