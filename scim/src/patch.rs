@@ -723,3 +723,183 @@ fn value_equalities(filter: &Filter, out: &mut Vec<String>) -> Option<()> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::resource::normalize;
+    use crate::schema::ENTERPRISE_USER;
+
+    fn user() -> Value {
+        normalize(
+            ResourceKind::User,
+            &json!({
+                "userName": "ada",
+                "emails": [{ "value": "ada@acme.com", "type": "work", "primary": true }],
+                "name": { "givenName": "Ada" },
+            }),
+        )
+        .unwrap()
+    }
+
+    fn patched(doc: &mut Value, operations: Value) -> Result<(), ScimError> {
+        let ops = parse_patch(
+            &json!({ "schemas": [crate::schema::PATCH_OP], "Operations": operations }),
+        )?;
+        apply(ResourceKind::User, doc, &ops)
+    }
+
+    #[test]
+    fn entra_dialect_capitalised_ops_string_booleans_and_dotted_keys() {
+        let mut doc = user();
+        patched(
+            &mut doc,
+            json!([
+                { "op": "Replace", "path": "active", "value": "False" },
+                { "op": "Replace", "value": { "name.familyName": "Lovelace", "displayName": "Ada L" } },
+                { "op": "Add", "value": { format!("{ENTERPRISE_USER}:department"): "R&D" } },
+            ]),
+        )
+        .unwrap();
+        assert_eq!(doc["active"], false);
+        assert_eq!(
+            doc["name"],
+            json!({ "givenName": "Ada", "familyName": "Lovelace" })
+        );
+        assert_eq!(doc["displayName"], "Ada L");
+        assert_eq!(doc[ENTERPRISE_USER]["department"], "R&D");
+    }
+
+    #[test]
+    fn value_path_updates_the_matching_item_or_creates_it() {
+        let mut doc = user();
+        patched(
+            &mut doc,
+            json!([
+                { "op": "replace", "path": "emails[type eq \"work\"].value", "value": "ada@new.example" },
+                { "op": "add", "path": "emails[type eq \"home\"].value", "value": "ada@home.example" },
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            doc["emails"],
+            json!([
+                { "value": "ada@new.example", "type": "work", "primary": true },
+                { "type": "home", "value": "ada@home.example" },
+            ])
+        );
+        let err = patched(
+            &mut doc,
+            json!([{ "op": "replace", "path": "emails[value co \"nowhere\"]", "value": {} }]),
+        )
+        .unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::NoTarget));
+    }
+
+    #[test]
+    fn remove_respects_required_and_read_only_attributes() {
+        let mut doc = user();
+        let err = patched(&mut doc, json!([{ "op": "remove", "path": "userName" }])).unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::Mutability));
+        let err = patched(
+            &mut doc,
+            json!([{ "op": "add", "path": "groups", "value": [] }]),
+        )
+        .unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::Mutability));
+        // Okta's path-less replace carries the read-only id: ignored, not refused.
+        patched(
+            &mut doc,
+            json!([{ "op": "replace", "value": { "id": "x", "title": "CTO" } }]),
+        )
+        .unwrap();
+        assert_eq!(doc["title"], "CTO");
+        patched(
+            &mut doc,
+            json!([{ "op": "remove", "path": "emails[type eq \"work\"]" }]),
+        )
+        .unwrap();
+        assert!(doc.get("emails").is_none());
+        let err = patched(&mut doc, json!([{ "op": "remove" }])).unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::NoTarget));
+    }
+
+    #[test]
+    fn extension_urn_as_path_replaces_the_extension() {
+        let mut doc = user();
+        patched(
+            &mut doc,
+            json!([{ "op": "add", "path": ENTERPRISE_USER, "value": { "employeeNumber": "7", "costCenter": "4" } }]),
+        )
+        .unwrap();
+        assert_eq!(
+            doc[ENTERPRISE_USER],
+            json!({ "employeeNumber": "7", "costCenter": "4" })
+        );
+        patched(
+            &mut doc,
+            json!([{ "op": "replace", "path": ENTERPRISE_USER, "value": { "division": "X" } }]),
+        )
+        .unwrap();
+        assert_eq!(doc[ENTERPRISE_USER], json!({ "division": "X" }));
+        patched(
+            &mut doc,
+            json!([{ "op": "remove", "path": ENTERPRISE_USER }]),
+        )
+        .unwrap();
+        assert!(doc.get(ENTERPRISE_USER).is_none());
+    }
+
+    #[test]
+    fn member_only_operations_become_a_delta() {
+        let ops = parse_patch(&json!({ "Operations": [
+            { "op": "Add", "path": "members", "value": [{ "value": "a" }, { "value": "b" }] },
+            { "op": "Remove", "path": "members", "value": [{ "value": "b" }] },
+            { "op": "remove", "path": "members[value eq \"c\" or value eq \"d\"]" },
+        ] }))
+        .unwrap();
+        assert_eq!(
+            member_delta(&ops),
+            Some(MemberDelta {
+                clear: false,
+                add: vec!["a".into()],
+                remove: vec!["b".into(), "c".into(), "d".into()],
+            })
+        );
+        let mixed = parse_patch(&json!({ "Operations": [
+            { "op": "replace", "path": "displayName", "value": "x" },
+            { "op": "add", "path": "members", "value": [{ "value": "a" }] },
+        ] }))
+        .unwrap();
+        assert_eq!(member_delta(&mixed), None);
+    }
+
+    #[test]
+    fn malformed_requests_name_what_is_wrong() {
+        for (body, kind) in [
+            (json!([]), ScimType::InvalidSyntax),
+            (json!({ "Operations": [] }), ScimType::InvalidSyntax),
+            (
+                json!({ "Operations": [{ "op": "move", "path": "title" }] }),
+                ScimType::InvalidSyntax,
+            ),
+            (
+                json!({ "Operations": [{ "op": "add", "path": "title" }] }),
+                ScimType::InvalidValue,
+            ),
+            (
+                json!({ "Operations": [{ "op": "add", "value": "x" }] }),
+                ScimType::InvalidValue,
+            ),
+            (
+                json!({ "Operations": [{ "op": "add", "path": "emails[", "value": "x" }] }),
+                ScimType::InvalidPath,
+            ),
+        ] {
+            let err = parse_patch(&body).unwrap_err();
+            assert_eq!(err.scim_type, Some(kind), "{body}: {}", err.detail);
+        }
+    }
+}
