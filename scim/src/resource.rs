@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::error::{ScimError, ScimType};
 use crate::filter::AttrPath;
 use crate::schema::{
-    self, AttrType, AttributeDef, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, Mutability, Returned,
-    SchemaDef, USER_SCHEMA,
+    AttrType, AttributeDef, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, Mutability, Returned, SchemaDef,
+    USER_SCHEMA,
 };
 
 /// The resource types served.
@@ -534,7 +534,7 @@ fn project(kind: ResourceKind, out: &mut Value, projection: &Projection) {
     } else if !projection.excluded.is_empty() {
         for path in &projection.excluded {
             if let Some(resolved) = resolve(kind, path) {
-                remove_path(kind, map, &resolved);
+                remove_path(map, &resolved);
             }
         }
     }
@@ -551,7 +551,7 @@ fn container<'a>(
     }
 }
 
-fn remove_path(kind: ResourceKind, map: &mut Map<String, Value>, resolved: &Resolved) {
+fn remove_path(map: &mut Map<String, Value>, resolved: &Resolved) {
     let (attr, sub) = match *resolved {
         Resolved::Common(Common::ExternalId) => {
             map.remove("externalId");
@@ -582,7 +582,6 @@ fn remove_path(kind: ResourceKind, map: &mut Map<String, Value>, resolved: &Reso
             _ => {}
         },
     }
-    let _ = kind;
 }
 
 fn keep_only(kind: ResourceKind, map: &mut Map<String, Value>, wanted: &[Resolved]) {
@@ -663,20 +662,5 @@ fn kept_value(schema: &SchemaDef, name: &str, value: Value, wanted: &[Resolved])
             (!items.is_empty()).then_some(Value::Array(items))
         }
         other => pick(other),
-    }
-}
-
-/// The schemas a resource type's documents may declare.
-pub fn known_schemas(kind: ResourceKind) -> Vec<&'static str> {
-    let mut out = vec![kind.schema().id];
-    out.extend(kind.extensions().iter().map(|s| s.id));
-    out
-}
-
-/// The URN of the core schema of `kind` (`schemas` of a response).
-pub fn core_urn(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::User => schema::USER,
-        ResourceKind::Group => schema::GROUP,
     }
 }

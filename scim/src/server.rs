@@ -6,7 +6,7 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use crate::error::{ScimError, ScimType};
+use crate::error::ScimError;
 use crate::patch::{MemberDelta, PatchOperation, apply, member_delta, parse_patch};
 use crate::query::{ListQuery, list_response};
 use crate::resource::{Projection, ResourceKind, Stored, normalize, render};
@@ -305,21 +305,4 @@ fn touches_relations(operations: &[PatchOperation]) -> bool {
                     .any(|k| k.to_ascii_lowercase().starts_with("members"))
             }),
     })
-}
-
-/// Refuses a request body that declares schemas this server does not serve for `kind`.
-pub fn check_schemas(kind: ResourceKind, body: &Value) -> Result<(), ScimError> {
-    let Some(Value::Array(declared)) = body.get("schemas") else {
-        return Ok(());
-    };
-    let known = crate::resource::known_schemas(kind);
-    for urn in declared.iter().filter_map(Value::as_str) {
-        if !known.iter().any(|k| k.eq_ignore_ascii_case(urn)) {
-            return Err(ScimError::typed(
-                ScimType::InvalidValue,
-                format!("schema '{urn}' is not supported for {}", kind.name()),
-            ));
-        }
-    }
-    Ok(())
 }

@@ -135,11 +135,6 @@ async fn membership(app: &TestApp, org: &str, user_id: &str) -> Value {
     expect_status(response, 200).await
 }
 
-fn user_id_of(app: &TestApp, scim_user: &Value) -> String {
-    let _ = app;
-    scim_user["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn scim_token_cannot_read_other_org() {
     let app = TestApp::spawn().await;
@@ -228,7 +223,7 @@ async fn entra_id_provisioning_sequence() {
     let user = expect_status(created, 201).await;
     assert_eq!(user["schemas"], json!([USER, ENTERPRISE]));
     assert_eq!(user[ENTERPRISE]["department"], "Engineering");
-    let id = user_id_of(&app, &user);
+    let id = user["id"].as_str().unwrap().to_owned();
 
     // Case-insensitive userName lookup, as Entra does before every change.
     let found = dir
