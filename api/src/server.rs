@@ -244,25 +244,33 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-/// How often each replica checks whether a signing key is due for rotation.
-const ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often each replica runs the schedules (signing-key rotation, SAML metadata refresh).
+const SCHEDULE_TICK: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Rotates signing keys on schedule. Every replica runs it; the database lets one rotation win.
-fn spawn_key_rotation(broker: Broker) -> Option<tokio::task::JoinHandle<()>> {
-    let interval = broker.provider().key_rotation_interval?;
-    let interval = chrono::Duration::from_std(interval).ok()?;
-    Some(tokio::spawn(async move {
-        // First check a minute after start (a server that was down past a rotation date catches
-        // up soon, without slowing start-up), then hourly.
+/// Rotates signing keys and refetches SAML metadata when due. Every replica runs it; the
+/// database lets one rotation win, and a metadata refresh is idempotent.
+fn spawn_schedules(broker: Broker) -> tokio::task::JoinHandle<()> {
+    let rotation = broker
+        .provider()
+        .key_rotation_interval
+        .and_then(|i| chrono::Duration::from_std(i).ok());
+    tokio::spawn(async move {
+        // First run a minute after start (a server that was down past a due date catches up
+        // soon, without slowing start-up), then hourly.
         let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-        let mut ticks = tokio::time::interval_at(first, ROTATION_CHECK);
+        let mut ticks = tokio::time::interval_at(first, SCHEDULE_TICK);
         loop {
             ticks.tick().await;
-            if let Err(e) = broker.rotate_due_signing_keys(interval).await {
+            if let Some(interval) = rotation
+                && let Err(e) = broker.rotate_due_signing_keys(interval).await
+            {
                 tracing::warn!(error = %e, "scheduled key rotation failed; retrying later");
             }
+            if let Err(e) = broker.refresh_due_saml_metadata().await {
+                tracing::warn!(error = %e, "scheduled SAML metadata refresh failed; retrying later");
+            }
         }
-    }))
+    })
 }
 
 /// A server running on its own tasks.
@@ -334,7 +342,7 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    let schedule = spawn_key_rotation(broker.clone());
+    let schedule = Some(spawn_schedules(broker.clone()));
     Ok(RunningServer {
         addr,
         broker,

@@ -1,11 +1,14 @@
 //! The browser's trip through an organization's IdP: `/sso/{connection}/start` (where the
-//! sign-in page and the authorize endpoint send SSO users) and the OIDC callback
-//! `/sso/oidc/{connection}/callback`. The broker validates everything; these turn its answers
-//! into redirects, the session cookie, error pages and the test-login result page.
+//! sign-in page and the authorize endpoint send SSO users), the OIDC callback
+//! `/sso/oidc/{connection}/callback`, and for SAML the SP metadata, the ACS and the
+//! continuation the ACS redirects to (`/sso/saml/{connection}/…`). The broker validates
+//! everything; these turn its answers into redirects, the session cookie, error pages and the
+//! test-login result page.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use broker::federation::connections::connection_id;
+use broker::federation::saml::{SamlAccepted, SamlPost};
 use broker::federation::sign_in::{OidcCallback, SsoFinished, SsoStart};
 use broker::federation::test_login::{TestLogin, TestStatus};
 use secrecy::ExposeSecret as _;
@@ -19,11 +22,39 @@ use crate::error::HtmlError;
 use crate::extract::EndUser;
 use crate::server::AppState;
 
+/// The largest ACS form accepted (a 1 MiB SAMLResponse, URL-encoded).
+const MAX_ACS_FORM_BYTES: usize = 1536 * 1024;
+
 /// Routes of the SSO round trip.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(start)
         .service(oidc_callback)
-        .service(confirm_link);
+        .service(confirm_link)
+        .service(saml_metadata)
+        .service(saml_continue)
+        .service(
+            web::resource("/sso/saml/{connection}/acs")
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(MAX_ACS_FORM_BYTES)
+                        .error_handler(|err, _| HtmlError(acs_form_error(&err)).into()),
+                )
+                .route(web::post().to(saml_acs)),
+        );
+}
+
+fn acs_form_error(err: &actix_web::error::UrlencodedError) -> broker::Error {
+    use actix_web::error::UrlencodedError;
+    match err {
+        UrlencodedError::Overflow { .. } => broker::Error::new(
+            broker::ErrorCode::SamlResponseTooLarge,
+            "the SAML response is larger than Tessera accepts",
+        ),
+        other => broker::Error::new(
+            broker::ErrorCode::SamlResponseMalformed,
+            format!("the identity provider's form is not valid: {other}"),
+        ),
+    }
 }
 
 /// What starts an SSO sign-in.
@@ -87,7 +118,13 @@ pub async fn oidc_callback(
         .broker
         .finish_oidc_sso(connection, callback, flow.as_deref(), &client)
         .await?;
-    Ok(match finished {
+    Ok(finished_response(&state, finished))
+}
+
+/// Where a finished round trip leads: the app (with the session cookie), the test result, or
+/// signing in to an existing account to link it.
+fn finished_response(state: &AppState, finished: SsoFinished) -> HttpResponse {
+    match finished {
         SsoFinished::SignedIn {
             signed_in,
             return_to,
@@ -112,7 +149,84 @@ pub async fn oidc_callback(
             );
             see_other(&location, None)
         }
+    }
+}
+
+/// Tessera's SP metadata for a SAML connection, to upload at the IdP.
+#[get("/sso/saml/{connection}/metadata")]
+pub async fn saml_metadata(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, HtmlError> {
+    let connection = connection_id(&path)?;
+    let document = state.broker.saml_sp_metadata(connection).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/samlmetadata+xml")
+        .insert_header((
+            "content-disposition",
+            format!("inline; filename=\"tessera-sp-{connection}.xml\""),
+        ))
+        .body(document))
+}
+
+/// What a SAML IdP posts to the ACS.
+#[derive(Debug, Deserialize)]
+pub struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// The ACS (HTTP-POST binding): checks the response, then continues in the browser.
+pub async fn saml_acs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<AcsForm>,
+) -> Result<HttpResponse, HtmlError> {
+    let connection = connection_id(&path)?;
+    let form = form.into_inner();
+    let post = SamlPost {
+        saml_response: form.saml_response,
+        relay_state: form.relay_state,
+    };
+    let client = client_info(&req, &state.config);
+    let accepted = state
+        .broker
+        .accept_saml_response(connection, post, &client)
+        .await?;
+    Ok(match accepted {
+        SamlAccepted::Continue { token } => see_other(
+            &format!("/sso/saml/{connection}/continue?token={}", encode(&token)),
+            None,
+        ),
+        SamlAccepted::Tested(finished) => finished_response(&state, finished),
     })
+}
+
+/// Where the ACS continues (a GET, so the browser's SameSite=Lax flow cookie is sent).
+#[derive(Debug, Deserialize)]
+pub struct ContinueQuery {
+    token: String,
+}
+
+/// Finishes a SAML sign-in in the browser that started it.
+#[get("/sso/saml/{connection}/continue")]
+pub async fn saml_continue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ContinueQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let connection = connection_id(&path)?;
+    let flow = existing_flow(&req, &state.config);
+    let client = client_info(&req, &state.config);
+    let finished = state
+        .broker
+        .continue_saml_sign_in(connection, &query.token, flow.as_deref(), &client)
+        .await?;
+    Ok(finished_response(&state, finished))
 }
 
 /// Links a social identity after its user signed in to the existing account.
@@ -199,6 +313,7 @@ fn test_result_page(test: &TestLogin) -> HttpResponse {
             .map(|e| (e.code.as_str(), e.message.as_str())),
         facts: &facts,
         claims: &claims,
+        assertion: test.assertion_xml.as_deref(),
     });
     page(StatusCode::OK, body, None)
 }

@@ -128,6 +128,8 @@ pub struct SsoTestPage<'a> {
     pub facts: &'a [(&'a str, String)],
     /// The claims received, pretty-printed JSON.
     pub claims: &'a str,
+    /// SAML: the signed XML the IdP sent (what was verified and read).
+    pub assertion: Option<&'a str>,
 }
 
 /// The result page of a test login.
@@ -164,6 +166,18 @@ pub fn sso_test_page(page: &SsoTestPage<'_>) -> String {
         .replace("{{failure}}", &failure)
         .replace("{{facts}}", &facts)
         .replace("{{claims}}", &escape(page.claims))
+        .replace(
+            "{{assertion}}",
+            &page
+                .assertion
+                .map(|xml| {
+                    format!(
+                        "<h2>The signed SAML the identity provider sent</h2><pre class=\"claims\">{}</pre>",
+                        escape(xml)
+                    )
+                })
+                .unwrap_or_default(),
+        )
 }
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -10,6 +10,7 @@ pub mod authenticator;
 pub mod dns;
 pub mod real;
 pub mod receiver;
+pub mod saml_idp;
 pub mod smtp;
 pub mod static_http;
 

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use broker::entities::{ConnectionKind, ConnectionStatus};
 use broker::federation::connections::{ConnectionChanges, NewOidcConnection, connection_id};
 use broker::federation::oidc::settings::ClaimNames;
+use broker::federation::saml::{AttributeNames, NewSamlConnection, SamlChanges};
 use broker::federation::test_login::TestLogin;
 use broker::federation::{Connection, ConnectionOwner, Preset};
 use broker::{Error, ErrorCode};
@@ -15,6 +16,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::saml::{self, AttributeNamesBody, SamlOptionFields, SamlView, WarningView};
 use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AdminCaller, OrgAdmin};
@@ -84,11 +86,13 @@ impl From<PresetBody> for Preset {
 }
 
 /// A connection to create. For OIDC: the issuer (or its `.well-known` URL), the client id and
-/// secret Tessera got when registering at the IdP, and optionally a preset.
+/// secret Tessera got when registering at the IdP, and optionally a preset. For SAML: the
+/// IdP's metadata (`metadata_xml`, or `metadata_url` to fetch and refetch it), optionally a
+/// preset for its attribute names, and settings.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConnection {
-    /// `oidc` (SAML: see the SAML connection issue).
+    /// `oidc` or `saml`.
     pub kind: KindBody,
     /// Display name.
     #[schema(example = "Acme Entra ID")]
@@ -114,6 +118,27 @@ pub struct CreateConnection {
     pub claims: Option<ClaimNamesBody>,
     /// Allowed clock difference in seconds (default 120, at most 600).
     pub clock_skew_seconds: Option<u32>,
+    /// SAML: the IdP's metadata document (XML).
+    pub metadata_xml: Option<String>,
+    /// SAML: where to fetch the IdP's metadata (https; refetched on a schedule).
+    pub metadata_url: Option<String>,
+    /// SAML: the NameID format to ask for (default: the IdP decides).
+    #[schema(example = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")]
+    pub name_id_format: Option<String>,
+    /// SAML: sign AuthnRequests (default: when the IdP's metadata asks for it).
+    pub sign_requests: Option<bool>,
+    /// SAML: assertions must be signed themselves, not only the response (default true).
+    pub require_signed_assertions: Option<bool>,
+    /// SAML: accept only encrypted assertions (default false).
+    pub require_encrypted_assertions: Option<bool>,
+    /// SAML: accept IdP-initiated sign-in (default false).
+    pub allow_idp_initiated: Option<bool>,
+    /// SAML: the IdP's email addresses count as verified (default true).
+    pub trust_email: Option<bool>,
+    /// SAML: attribute names for the profile and groups.
+    pub attributes: Option<AttributeNamesBody>,
+    /// SAML: hours between metadata refetches (default 24).
+    pub metadata_refresh_hours: Option<u32>,
 }
 
 /// An upstream IdP connection. Secrets are never returned.
@@ -156,6 +181,21 @@ pub struct ConnectionView {
     /// OIDC: claim names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<ClaimNamesBody>,
+    /// SAML: Tessera's entity ID for this connection (the IdP's "Identifier" / "Audience").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sp_entity_id: Option<String>,
+    /// SAML: the Assertion Consumer Service URL (the IdP's "Reply URL" / "Single sign-on URL").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acs_url: Option<String>,
+    /// SAML: Tessera's SP metadata for this connection, to upload at the IdP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sp_metadata_url: Option<String>,
+    /// SAML: the IdP and the settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlView>,
+    /// What an admin should act on (expiring IdP certificates, failed metadata refreshes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningView>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -174,6 +214,16 @@ fn view(state: &AppState, c: Connection) -> ConnectionView {
     let oidc = (c.kind == ConnectionKind::Oidc)
         .then(|| broker::Broker::oidc_settings(&c).ok())
         .flatten();
+    let (sp_entity_id, acs_url, sp_metadata_url, saml, warnings) = match saml::parts(state, &c) {
+        Some(p) => (
+            Some(p.sp_entity_id),
+            Some(p.acs_url),
+            Some(p.sp_metadata_url),
+            Some(p.saml),
+            p.warnings,
+        ),
+        None => (None, None, None, None, Vec::new()),
+    };
     ConnectionView {
         id: c.id.as_uuid(),
         organization_id: c.org_id.map(|o| o.as_uuid()),
@@ -197,6 +247,11 @@ fn view(state: &AppState, c: Connection) -> ConnectionView {
             family_name: Some(s.claims.family_name.clone()),
             groups: Some(s.claims.groups.clone()),
         }),
+        sp_entity_id,
+        acs_url,
+        sp_metadata_url,
+        saml,
+        warnings,
         created_at: c.created_at,
         updated_at: c.updated_at,
     }
@@ -212,15 +267,83 @@ fn required(field: &str, value: Option<String>) -> Result<String, ApiError> {
     })
 }
 
-fn new_oidc(body: CreateConnection) -> Result<NewOidcConnection, ApiError> {
-    if let KindBody::Saml = body.kind {
+/// A connection to create, by protocol.
+enum NewConnection {
+    Oidc(NewOidcConnection),
+    Saml(NewSamlConnection),
+}
+
+/// The first field of the other protocol that was sent, if any.
+fn foreign_field(body: &CreateConnection) -> Option<&'static str> {
+    let (oidc, saml) = (
+        [
+            ("issuer", body.issuer.is_some()),
+            ("client_id", body.client_id.is_some()),
+            ("client_secret", body.client_secret.is_some()),
+            ("tenant_id", body.tenant_id.is_some()),
+            ("scopes", body.scopes.is_some()),
+            ("use_userinfo", body.use_userinfo.is_some()),
+            ("claims", body.claims.is_some()),
+        ],
+        [
+            ("metadata_xml", body.metadata_xml.is_some()),
+            ("metadata_url", body.metadata_url.is_some()),
+            ("name_id_format", body.name_id_format.is_some()),
+            ("sign_requests", body.sign_requests.is_some()),
+            (
+                "require_signed_assertions",
+                body.require_signed_assertions.is_some(),
+            ),
+            (
+                "require_encrypted_assertions",
+                body.require_encrypted_assertions.is_some(),
+            ),
+            ("allow_idp_initiated", body.allow_idp_initiated.is_some()),
+            ("trust_email", body.trust_email.is_some()),
+            ("attributes", body.attributes.is_some()),
+            (
+                "metadata_refresh_hours",
+                body.metadata_refresh_hours.is_some(),
+            ),
+        ],
+    );
+    let other: &[(&'static str, bool)] = match body.kind {
+        KindBody::Oidc => &saml,
+        KindBody::Saml => &oidc,
+    };
+    other.iter().find_map(|(f, set)| set.then_some(*f))
+}
+
+fn new_connection(body: CreateConnection) -> Result<NewConnection, ApiError> {
+    if let Some(field) = foreign_field(&body) {
         return Err(ApiError(Error::invalid(
             ErrorCode::InvalidConnection,
-            "kind",
-            "SAML connections are not available yet; use kind \"oidc\"",
+            field,
+            format!("{field} does not apply to this kind of connection"),
         )));
     }
-    Ok(NewOidcConnection {
+    if let KindBody::Saml = body.kind {
+        let preset = body.preset.map(Into::into);
+        let fields = SamlOptionFields {
+            name_id_format: body.name_id_format,
+            sign_requests: body.sign_requests,
+            require_signed_assertions: body.require_signed_assertions,
+            require_encrypted_assertions: body.require_encrypted_assertions,
+            allow_idp_initiated: body.allow_idp_initiated,
+            clock_skew_seconds: body.clock_skew_seconds,
+            trust_email: body.trust_email,
+            attributes: body.attributes,
+            metadata_refresh_hours: body.metadata_refresh_hours,
+        };
+        return Ok(NewConnection::Saml(NewSamlConnection {
+            name: body.name,
+            metadata_xml: body.metadata_xml,
+            metadata_url: body.metadata_url,
+            preset,
+            options: fields.options(AttributeNames::for_preset(preset)),
+        }));
+    }
+    Ok(NewConnection::Oidc(NewOidcConnection {
         name: body.name,
         issuer: required("issuer", body.issuer)?,
         client_id: required("client_id", body.client_id)?,
@@ -231,6 +354,17 @@ fn new_oidc(body: CreateConnection) -> Result<NewOidcConnection, ApiError> {
         use_userinfo: body.use_userinfo,
         claims: body.claims.map(Into::into),
         clock_skew_seconds: body.clock_skew_seconds,
+    }))
+}
+
+async fn create(
+    state: &AppState,
+    owner: ConnectionOwner<'_>,
+    body: CreateConnection,
+) -> Result<Connection, ApiError> {
+    Ok(match new_connection(body)? {
+        NewConnection::Oidc(new) => state.broker.create_oidc_connection(owner, new).await?,
+        NewConnection::Saml(new) => state.broker.create_saml_connection(owner, new).await?,
     })
 }
 
@@ -310,11 +444,7 @@ pub async fn create_connection(
     access: OrgAdmin,
     body: Json<CreateConnection>,
 ) -> Result<Created<ConnectionView>, ApiError> {
-    let new = new_oidc(body.0)?;
-    let created = state
-        .broker
-        .create_oidc_connection(ConnectionOwner::Org(&access), new)
-        .await?;
+    let created = create(&state, ConnectionOwner::Org(&access), body.0).await?;
     Ok(Created(view(&state, created)))
 }
 
@@ -355,9 +485,29 @@ pub struct UpdateConnection {
     pub claims: Option<ClaimNamesBody>,
     /// Allowed clock difference in seconds (at most 600).
     pub clock_skew_seconds: Option<u32>,
+    /// SAML: new IdP metadata (after a certificate rotation, say).
+    pub metadata_xml: Option<String>,
+    /// SAML: a new metadata URL (fetched now).
+    pub metadata_url: Option<String>,
+    /// SAML: the NameID format to ask for (`""`: let the IdP decide).
+    pub name_id_format: Option<String>,
+    /// SAML: sign AuthnRequests.
+    pub sign_requests: Option<bool>,
+    /// SAML: assertions must be signed themselves.
+    pub require_signed_assertions: Option<bool>,
+    /// SAML: accept only encrypted assertions.
+    pub require_encrypted_assertions: Option<bool>,
+    /// SAML: accept IdP-initiated sign-in.
+    pub allow_idp_initiated: Option<bool>,
+    /// SAML: the IdP's email addresses count as verified.
+    pub trust_email: Option<bool>,
+    /// SAML: attribute names (absent fields keep their current names).
+    pub attributes: Option<AttributeNamesBody>,
+    /// SAML: hours between metadata refetches.
+    pub metadata_refresh_hours: Option<u32>,
 }
 
-/// Changes a connection's name, secret or claim settings.
+/// Changes a connection: OIDC secret or claim settings; SAML metadata or settings.
 #[utoipa::path(
     tag = "connections",
     params(
@@ -380,7 +530,23 @@ pub async fn update_connection(
     body: Json<UpdateConnection>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     let id = connection_id(&path.1)?;
+    let owner = ConnectionOwner::Org(&access);
     let body = body.0;
+    let current = state.broker.get_connection(owner, id).await?;
+    let base = broker::Broker::saml_settings(&current)
+        .map(|s| s.attributes)
+        .unwrap_or_default();
+    let fields = SamlOptionFields {
+        name_id_format: body.name_id_format,
+        sign_requests: body.sign_requests,
+        require_signed_assertions: body.require_signed_assertions,
+        require_encrypted_assertions: body.require_encrypted_assertions,
+        allow_idp_initiated: body.allow_idp_initiated,
+        clock_skew_seconds: None,
+        trust_email: body.trust_email,
+        attributes: body.attributes,
+        metadata_refresh_hours: body.metadata_refresh_hours,
+    };
     let changes = ConnectionChanges {
         name: body.name,
         client_secret: body.client_secret.map(Into::into),
@@ -388,11 +554,13 @@ pub async fn update_connection(
         use_userinfo: body.use_userinfo,
         claims: body.claims.map(Into::into),
         clock_skew_seconds: body.clock_skew_seconds,
+        saml: SamlChanges {
+            metadata_xml: body.metadata_xml,
+            metadata_url: body.metadata_url,
+            options: fields.options(base),
+        },
     };
-    let updated = state
-        .broker
-        .update_connection(ConnectionOwner::Org(&access), id, changes)
-        .await?;
+    let updated = state.broker.update_connection(owner, id, changes).await?;
     Ok(web::Json(view(&state, updated)))
 }
 
@@ -482,6 +650,36 @@ pub async fn deactivate_connection(
         ConnectionStatus::Disabled,
     )
     .await
+}
+
+/// Refetches a SAML connection's metadata from its URL now (Tessera also does it every
+/// `metadata_refresh_hours`): new certificates and endpoints apply at once.
+#[utoipa::path(
+    tag = "connections",
+    params(
+        ("org" = String, Path, description = "Organization id or slug"),
+        ("id" = Uuid, Path, description = "Connection id"),
+    ),
+    responses(
+        (status = 200, body = ConnectionView),
+        (status = 400, body = ErrorBody, description = "invalid_connection (not SAML, or pasted metadata), saml_metadata_invalid, saml_metadata_unsigned"),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "saml_metadata_fetch_failed"),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/organizations/{org}/connections/{id}/refresh-metadata")]
+pub async fn refresh_connection_metadata(
+    state: web::Data<AppState>,
+    access: OrgAdmin,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<ConnectionView>, ApiError> {
+    let id = connection_id(&path.1)?;
+    let updated = state
+        .broker
+        .refresh_saml_metadata(ConnectionOwner::Org(&access), id)
+        .await?;
+    Ok(web::Json(view(&state, updated)))
 }
 
 /// Deletes a connection and the identities linked through it (the users remain).
@@ -577,11 +775,7 @@ pub async fn create_social_connection(
     caller: AdminCaller,
     body: Json<CreateConnection>,
 ) -> Result<Created<ConnectionView>, ApiError> {
-    let new = new_oidc(body.0)?;
-    let created = state
-        .broker
-        .create_oidc_connection(ConnectionOwner::Instance(&caller.0), new)
-        .await?;
+    let created = create(&state, ConnectionOwner::Instance(&caller.0), body.0).await?;
     Ok(Created(view(&state, created)))
 }
 

@@ -8,6 +8,7 @@ mod domains;
 mod memberships;
 mod organizations;
 mod role_mappings;
+mod saml;
 mod scim_tokens;
 
 use actix_web::body::BoxBody;
@@ -50,6 +51,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(connections::list_connections)
         .service(connections::get_connection)
         .service(connections::update_connection)
+        .service(connections::refresh_connection_metadata)
         .service(connections::activate_connection)
         .service(connections::deactivate_connection)
         .service(connections::delete_connection)

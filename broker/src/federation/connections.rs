@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::federation::Preset;
 use crate::federation::oidc::discovery::{discover, issuer_from_input};
 use crate::federation::oidc::settings::{ClaimNames, OidcSettings, default_scopes};
+use crate::federation::saml::SamlChanges;
 use crate::org::{OrgAccess, require_instance_admin};
 use crate::page::{self, Page, PageRequest};
 use crate::validate;
@@ -35,35 +36,35 @@ pub enum ConnectionOwner<'a> {
 }
 
 impl ConnectionOwner<'_> {
-    fn org_id(&self) -> Option<OrgId> {
+    pub(crate) fn org_id(&self) -> Option<OrgId> {
         match self {
             Self::Org(access) => Some(access.org_id()),
             Self::Instance(_) => None,
         }
     }
 
-    fn actor(&self) -> &Actor {
+    pub(crate) fn actor(&self) -> &Actor {
         match self {
             Self::Org(access) => access.actor(),
             Self::Instance(actor) => actor,
         }
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         match self {
             Self::Org(_) => Ok(()),
             Self::Instance(actor) => require_instance_admin(actor),
         }
     }
 
-    fn scope(&self, select: Select<connection::Entity>) -> Select<connection::Entity> {
+    pub(crate) fn scope(&self, select: Select<connection::Entity>) -> Select<connection::Entity> {
         match self.org_id() {
             Some(org) => select.filter(connection::Column::OrgId.eq(org)),
             None => select.filter(connection::Column::OrgId.is_null()),
         }
     }
 
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         db: &impl ConnectionTrait,
         now: chrono::DateTime<chrono::Utc>,
@@ -127,9 +128,25 @@ pub struct ConnectionChanges {
     pub claims: Option<ClaimNames>,
     /// New allowed clock skew.
     pub clock_skew_seconds: Option<u32>,
+    /// SAML connections: new metadata and settings.
+    pub saml: SamlChanges,
 }
 
-const DEFAULT_SKEW: u32 = 120;
+impl ConnectionChanges {
+    /// The first OIDC-only setting asked for, if any (for refusing it on a SAML connection).
+    fn oidc_field(&self) -> Option<&'static str> {
+        [
+            ("client_secret", self.client_secret.is_some()),
+            ("scopes", self.scopes.is_some()),
+            ("use_userinfo", self.use_userinfo.is_some()),
+            ("claims", self.claims.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(field, set)| set.then_some(field))
+    }
+}
+
+pub(crate) const DEFAULT_SKEW: u32 = 120;
 const MAX_SKEW: u32 = 600;
 
 fn not_found(id: impl std::fmt::Display) -> Error {
@@ -144,7 +161,7 @@ pub fn connection_id(raw: &str) -> Result<ConnectionId> {
     raw.parse().map_err(|_| not_found(raw))
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Error {
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Error {
     Error::invalid(ErrorCode::InvalidConnection, field, message)
 }
 
@@ -169,7 +186,7 @@ fn checked_scopes(scopes: Vec<String>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn checked_skew(skew: u32) -> Result<u32> {
+pub(crate) fn checked_skew(skew: u32) -> Result<u32> {
     if skew > MAX_SKEW {
         return Err(invalid(
             "clock_skew_seconds",
@@ -339,8 +356,8 @@ impl Broker {
             .ok_or_else(|| not_found(id))
     }
 
-    /// Changes an OIDC connection's name, secret or claim settings (the issuer is fixed: a
-    /// different IdP is a new connection).
+    /// Changes a connection's name and settings: for OIDC its secret or claim settings (the
+    /// issuer is fixed: a different IdP is a new connection); for SAML its metadata or settings.
     pub async fn update_connection(
         &self,
         owner: ConnectionOwner<'_>,
@@ -348,12 +365,33 @@ impl Broker {
         changes: ConnectionChanges,
     ) -> Result<Connection> {
         let current = self.get_connection(owner, id).await?;
-        let mut settings = Self::oidc_settings(&current)?;
         let name = changes
             .name
             .as_deref()
             .map(|n| validate::name("name", n))
             .transpose()?;
+        if current.kind == ConnectionKind::Saml {
+            if let Some(field) = changes.oidc_field() {
+                return Err(invalid(
+                    field,
+                    "this is an OIDC setting; the connection is SAML",
+                ));
+            }
+            let mut saml = changes.saml;
+            if saml.options.clock_skew_seconds.is_none() {
+                saml.options.clock_skew_seconds = changes.clock_skew_seconds;
+            }
+            return self
+                .update_saml_connection(owner, current, name, saml)
+                .await;
+        }
+        if !changes.saml.is_empty() {
+            return Err(invalid(
+                "kind",
+                "metadata and SAML settings apply only to SAML connections",
+            ));
+        }
+        let mut settings = Self::oidc_settings(&current)?;
         if let Some(scopes) = changes.scopes {
             settings.scopes = checked_scopes(scopes)?;
         }

@@ -139,10 +139,32 @@ impl UpstreamHttp {
         url: &Url,
         bearer: Option<&str>,
     ) -> std::result::Result<(u16, Vec<u8>), UpstreamHttpError> {
+        self.get(url, "application/json", bearer).await
+    }
+
+    /// `GET url` for SAML metadata, returning the status and the body.
+    pub async fn get_xml(
+        &self,
+        url: &Url,
+    ) -> std::result::Result<(u16, Vec<u8>), UpstreamHttpError> {
+        self.get(
+            url,
+            "application/samlmetadata+xml, application/xml;q=0.9, */*;q=0.1",
+            None,
+        )
+        .await
+    }
+
+    async fn get(
+        &self,
+        url: &Url,
+        accept: &str,
+        bearer: Option<&str>,
+    ) -> std::result::Result<(u16, Vec<u8>), UpstreamHttpError> {
         let mut request = openidconnect::http::Request::builder()
             .method(openidconnect::http::Method::GET)
             .uri(url.as_str())
-            .header("accept", "application/json");
+            .header("accept", accept);
         if let Some(token) = bearer {
             request = request.header("authorization", format!("Bearer {token}"));
         }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod oidc;
 pub mod provision;
 pub mod rules;
+pub mod saml;
 pub mod sign_in;
 pub mod test_login;
 

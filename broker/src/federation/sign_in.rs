@@ -39,14 +39,21 @@ pub struct SsoStart {
     pub test: Option<String>,
 }
 
+/// A sign-in waiting for the IdP's answer, under a digest of the `state` (OIDC) or RelayState
+/// (SAML) sent upstream.
 #[derive(Debug, Serialize, Deserialize)]
-struct UpstreamTransaction {
-    connection_id: ConnectionId,
-    nonce: String,
-    pkce_verifier: String,
-    flow_digest: String,
-    return_to: Option<String>,
-    test: Option<String>,
+pub(crate) struct UpstreamTransaction {
+    pub(crate) connection_id: ConnectionId,
+    /// OIDC: the nonce the ID token must carry.
+    pub(crate) nonce: String,
+    /// OIDC: the PKCE verifier.
+    pub(crate) pkce_verifier: String,
+    /// SAML: the AuthnRequest's ID, which the response must answer.
+    #[serde(default)]
+    pub(crate) saml_request_id: Option<String>,
+    pub(crate) flow_digest: String,
+    pub(crate) return_to: Option<String>,
+    pub(crate) test: Option<String>,
 }
 
 /// What the IdP sent back to the OIDC callback.
@@ -111,11 +118,11 @@ fn link_key(token: &str) -> String {
     format!("sso-link:{}", secret_digest(token))
 }
 
-fn key(state: &str) -> String {
+pub(crate) fn key(state: &str) -> String {
     format!("sso:{}", secret_digest(state))
 }
 
-fn inactive() -> Error {
+pub(crate) fn inactive() -> Error {
     Error::new(
         ErrorCode::ConnectionInactive,
         "this sign-in connection is not active; ask your administrator",
@@ -177,35 +184,38 @@ impl Broker {
         self.count_against(SIGN_IN_TRANSACTIONS_PER_IP, client.ip_subject())
             .await?;
         let state = random_token::<32>();
-        let started = match connection.kind {
-            ConnectionKind::Oidc => {
-                let settings = Self::oidc_settings(&connection)?;
-                authorization_request(
-                    &settings,
-                    &self.oidc_redirect_uri(connection.id),
-                    &state,
-                    start.login_hint.as_deref(),
-                )?
-            }
-            ConnectionKind::Saml => {
-                return Err(Error::new(
-                    ErrorCode::ConnectionInactive,
-                    "SAML connections are not supported yet",
-                ));
-            }
-        };
-        let transaction = UpstreamTransaction {
+        let mut transaction = UpstreamTransaction {
             connection_id: connection.id,
-            nonce: started.nonce,
-            pkce_verifier: started.pkce_verifier,
+            nonce: String::new(),
+            pkce_verifier: String::new(),
+            saml_request_id: None,
             flow_digest: secret_digest(&start.flow),
             return_to: start.return_to,
             test: start.test,
         };
+        let url = match connection.kind {
+            ConnectionKind::Oidc => {
+                let settings = Self::oidc_settings(&connection)?;
+                let started = authorization_request(
+                    &settings,
+                    &self.oidc_redirect_uri(connection.id),
+                    &state,
+                    start.login_hint.as_deref(),
+                )?;
+                transaction.nonce = started.nonce;
+                transaction.pkce_verifier = started.pkce_verifier;
+                started.url.to_string()
+            }
+            ConnectionKind::Saml => {
+                let request = self.saml_authn_request(&connection, &state)?;
+                transaction.saml_request_id = Some(request.id);
+                request.url
+            }
+        };
         self.store()
             .put_json(&key(&state), &transaction, TRANSACTION_TTL)
             .await?;
-        Ok(started.url.to_string())
+        Ok(url)
     }
 
     /// Finishes an OIDC round trip.
@@ -275,7 +285,7 @@ impl Broker {
         .await
     }
 
-    async fn finish_sign_in(
+    pub(crate) async fn finish_sign_in(
         &self,
         connection: &Connection,
         return_to: Option<String>,
@@ -421,7 +431,7 @@ impl Broker {
         Ok(pending.return_to)
     }
 
-    async fn record_sso_failure(
+    pub(crate) async fn record_sso_failure(
         &self,
         connection: &Connection,
         error: &Error,
@@ -444,11 +454,22 @@ impl Broker {
         .await
     }
 
-    async fn finish_test(
+    pub(crate) async fn finish_test(
         &self,
         connection: &Connection,
         test: &str,
         outcome: Result<UpstreamProfile>,
+    ) -> Result<SsoFinished> {
+        self.finish_test_with(connection, test, outcome, None).await
+    }
+
+    /// Records a test login's outcome; `assertion` is the signed SAML the IdP sent, if any.
+    pub(crate) async fn finish_test_with(
+        &self,
+        connection: &Connection,
+        test: &str,
+        outcome: Result<UpstreamProfile>,
+        assertion: Option<String>,
     ) -> Result<SsoFinished> {
         let mut result = self
             .pending_test(test)
@@ -460,6 +481,7 @@ impl Broker {
                     "this test login expired; start a new one from the console",
                 )
             })?;
+        result.assertion_xml = assertion;
         let planned = match outcome {
             Ok(profile) => {
                 result.claims = Some(profile.claims.clone());

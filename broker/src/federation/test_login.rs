@@ -65,6 +65,9 @@ pub struct TestLogin {
     pub account_action: Option<AccountAction>,
     /// The failed check.
     pub error: Option<TestFailure>,
+    /// SAML: the signed XML the IdP sent (what was verified and read).
+    #[serde(default)]
+    pub assertion_xml: Option<String>,
 }
 
 fn key(id: &str) -> String {
@@ -99,6 +102,7 @@ impl Broker {
             roles: None,
             account_action: None,
             error: None,
+            assertion_xml: None,
         };
         self.store().put_json(&key(&test.id), &test, TTL).await?;
         Ok(test)
