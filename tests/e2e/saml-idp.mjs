@@ -104,10 +104,11 @@ export async function startSamlIdp({ name = 'idp', port = 0 } = {}) {
   const base = `http://127.0.0.1:${server.address().port}`;
   const entityID = `${base}/idp`;
 
-  const metadata = () =>
+  // `certs`: the certificates to publish (the signing IdP object carries only its current one).
+  const metadata = (certs = config.publish) =>
     samlify.IdentityProvider({
       entityID,
-      signingCert: config.publish.map((k) => keys[k].cert),
+      signingCert: certs.map((k) => keys[k].cert),
       wantAuthnRequestsSigned: config.wantSignedRequests,
       nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
       singleSignOnService: [
@@ -123,7 +124,7 @@ export async function startSamlIdp({ name = 'idp', port = 0 } = {}) {
     const spXml = sps.get(spEntityId);
     if (!spXml) throw new Error(`unknown SP ${spEntityId}`);
     const idp = samlify.IdentityProvider({
-      metadata: metadata(),
+      metadata: metadata([config.signWith]),
       privateKey: keys[config.signWith].privateKey,
       requestSignatureAlgorithm: config.sha1
         ? samlify.Constants.algorithms.signature.RSA_SHA1
@@ -211,7 +212,7 @@ export async function startSamlIdp({ name = 'idp', port = 0 } = {}) {
     const url = new URL(req.url, base);
     try {
       if (req.method === 'GET' && url.pathname === '/metadata') {
-        return send(res, 200, metadata(), 'application/samlmetadata+xml');
+        return send(res, 200, metadata(config.publish), 'application/samlmetadata+xml');
       }
       if (req.method === 'POST' && url.pathname === '/control') {
         const change = JSON.parse(await body(req));

@@ -15,7 +15,7 @@ use crate::crypto::{random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
 use crate::federation::saml::profile::profile;
 use crate::federation::saml::request::{AuthnRequest, authn_request};
-use crate::federation::saml::response::{Expectations, VerifiedAssertion, verify};
+use crate::federation::saml::response::{Expectations, Received, VerifiedAssertion, read, verify};
 use crate::federation::sign_in::{SsoFinished, UpstreamTransaction, inactive, key};
 use crate::federation::{Connection, UpstreamProfile};
 use crate::login::ClientInfo;
@@ -90,7 +90,8 @@ impl Broker {
     }
 
     /// The ACS: verifies what the IdP posted. A real sign-in continues in the browser
-    /// ([`Self::continue_saml_sign_in`]); a test login is recorded here.
+    /// ([`Self::continue_saml_sign_in`]); a test login is recorded here. Every refusal is
+    /// audited (`sso.sign_in_failed` with its code).
     pub async fn accept_saml_response(
         &self,
         connection: ConnectionId,
@@ -106,6 +107,16 @@ impl Broker {
                 format!("no SAML connection '{}'", connection.id),
             ));
         }
+        match self.accept(&connection, post).await {
+            Err(error) => {
+                self.record_sso_failure(&connection, &error, client).await?;
+                Err(error)
+            }
+            accepted => accepted,
+        }
+    }
+
+    async fn accept(&self, connection: &Connection, post: SamlPost) -> Result<SamlAccepted> {
         let encoded = post
             .saml_response
             .filter(|r| !r.trim().is_empty())
@@ -115,35 +126,30 @@ impl Broker {
                     "the identity provider posted no SAMLResponse",
                 )
             })?;
+        let received = read(&encoded)?;
         let transaction = self
-            .saml_transaction(&connection, post.relay_state.as_deref())
+            .saml_transaction(connection, post.relay_state.as_deref())
             .await?;
         let is_test = transaction.as_ref().is_some_and(|t| t.test.is_some());
         if !is_test && connection.status != ConnectionStatus::Active {
             return Err(inactive());
         }
         let request_id = transaction.as_ref().and_then(|t| t.saml_request_id.clone());
-        let verified = self.verify_saml(&connection, encoded, request_id).await;
+        let verified = self.verify_saml(connection, received, request_id).await;
         let assertion_xml = verified.as_ref().ok().map(|v| v.signed_xml.clone());
         let outcome = match verified {
-            Ok(assertion) => self.saml_profile(&connection, assertion).await,
+            Ok(assertion) => self.saml_profile(connection, assertion).await,
             Err(error) => Err(error),
         };
         match transaction {
             Some(UpstreamTransaction {
                 test: Some(test), ..
             }) => Ok(SamlAccepted::Tested(
-                self.finish_test_with(&connection, &test, outcome, assertion_xml)
+                self.finish_test_with(connection, &test, outcome, assertion_xml)
                     .await?,
             )),
             transaction => {
-                let profile = match outcome {
-                    Ok(profile) => profile,
-                    Err(error) => {
-                        self.record_sso_failure(&connection, &error, client).await?;
-                        return Err(error);
-                    }
-                };
+                let profile = outcome?;
                 let (flow_digest, return_to) = match transaction {
                     Some(t) => (Some(t.flow_digest), t.return_to),
                     None => (None, None),
@@ -195,7 +201,7 @@ impl Broker {
     async fn verify_saml(
         &self,
         connection: &Connection,
-        encoded: String,
+        received: Received,
         request_id: Option<String>,
     ) -> Result<VerifiedAssertion> {
         let settings = Self::saml_settings(connection)?;
@@ -205,7 +211,7 @@ impl Broker {
         let skew = settings.clock_skew_seconds;
         let checked = tokio::task::spawn_blocking(move || {
             verify(
-                &encoded,
+                &received,
                 &Expectations {
                     settings: &settings,
                     sp: &sp,

@@ -249,10 +249,18 @@ fn locate(outer: &Element, document: &str, expect: &Expectations<'_>) -> Result<
             ErrorCode::SamlAssertionNotEncrypted,
             "this connection accepts only encrypted assertions; turn on assertion encryption at the IdP",
         )),
-        (Some(_), None) => {
+        (Some(plain), None) => {
             let signed_xml = signed_part(document, settings)?;
             let signed = xml::parse(&signed_xml, LIMITS).map_err(xml_error)?;
             if signed.is(ASSERTION, "Assertion") {
+                // The signed assertion must be the one the response carries, not one moved
+                // elsewhere in the document (signature wrapping).
+                if signed.attr("ID").is_none() || signed.attr("ID") != plain.attr("ID") {
+                    return Err(error(
+                        ErrorCode::SamlSignatureInvalid,
+                        "the signed assertion is not the assertion the response carries",
+                    ));
+                }
                 return Ok(Located {
                     assertion: signed,
                     signed_response: None,
@@ -344,8 +352,17 @@ fn locate_encrypted(
     })
 }
 
-/// Checks a posted `SAMLResponse` against `expect`.
-pub fn verify(encoded: &str, expect: &Expectations<'_>) -> Result<VerifiedAssertion> {
+/// A posted response that is well-formed, a SAML 2.0 Response, and reports success: nothing
+/// in it is trusted yet.
+#[derive(Debug)]
+pub struct Received {
+    document: String,
+    outer: Element,
+}
+
+/// Reads a posted `SAMLResponse` (size, base64, no DTD, well-formed, a successful SAML 2.0
+/// Response), before any pending sign-in is looked up or any signature checked.
+pub fn read(encoded: &str) -> Result<Received> {
     let document = decode(encoded)?;
     let outer = xml::parse(&document, LIMITS).map_err(xml_error)?;
     if !outer.is(PROTOCOL, "Response") {
@@ -354,10 +371,16 @@ pub fn verify(encoded: &str, expect: &Expectations<'_>) -> Result<VerifiedAssert
         ));
     }
     check_status(&outer)?;
-    let located = locate(&outer, &document, expect)?;
+    Ok(Received { document, outer })
+}
+
+/// Checks a received response against `expect`.
+pub fn verify(received: &Received, expect: &Expectations<'_>) -> Result<VerifiedAssertion> {
+    let Received { document, outer } = received;
+    let located = locate(outer, document, expect)?;
     // Response-level fields count only from the signed response; an unsigned wrapper's are
     // still checked when present, so a misdirected response fails with a clear reason.
-    let response = located.signed_response.as_ref().unwrap_or(&outer);
+    let response = located.signed_response.as_ref().unwrap_or(outer);
     check_response(response, located.signed_response.is_some(), expect)?;
     let assertion = check_assertion(&located.assertion, expect)?;
     Ok(VerifiedAssertion {
