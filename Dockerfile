@@ -4,6 +4,10 @@
 #   docker run -p 8080:8080 -e TESSERA_MASTER_KEY="$(openssl rand -base64 32)" tessera
 
 FROM rust:1.95-bookworm AS build
+# SAML signatures: libxmlsec1 with OpenSSL, libxml2, and libclang for the bindings.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libclang-dev libxmlsec1-dev libxml2-dev libssl-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
@@ -13,7 +17,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates libxmlsec1 libxmlsec1-openssl libxml2 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/tessera --shell /usr/sbin/nologin tessera \
  && mkdir -p /var/lib/tessera \

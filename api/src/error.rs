@@ -345,6 +345,7 @@ fn is_sso_failure(code: ErrorCode) -> bool {
     name.starts_with("oidc_")
         || name.starts_with("upstream_")
         || name.starts_with("sso_")
+        || name.starts_with("saml_")
         || matches!(
             code,
             ErrorCode::RoleMappingDenied

@@ -14,6 +14,7 @@ import net from 'node:net';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import Provider from 'oidc-provider';
+import { CookieBrowser } from './cookie-jar.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -236,32 +237,7 @@ async function setUpOrg(slug, domain, idp, rules) {
 
 // ---------------------------------------------------------------- the browser
 
-class Browser {
-  constructor() { this.jar = new Map(); }
-  cookieHeader(url) {
-    const cookies = this.jar.get(new URL(url).host) ?? new Map();
-    return [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  keep(url, response) {
-    const host = new URL(url).host;
-    if (!this.jar.has(host)) this.jar.set(host, new Map());
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';');
-      const [name, ...rest] = pair.split('=');
-      const expired = attributes.some((a) => /max-age=0|expires=thu, 01 jan 1970/i.test(a.trim()));
-      if (expired) this.jar.get(host).delete(name.trim());
-      else this.jar.get(host).set(name.trim(), rest.join('='));
-    }
-  }
-  async request(url, init = {}) {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers ?? {}), cookie: this.cookieHeader(url) },
-    });
-    this.keep(url, response);
-    return response;
-  }
+class Browser extends CookieBrowser {
   // Follows redirects and fills the IdP's login and consent forms until the browser reaches
   // `stopAt` (a URL prefix) or a page that is not an IdP form. `seen` records every hop.
   async run(start, { login, stopAt, cancel = false, seen = [] }) {

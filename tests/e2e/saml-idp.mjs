@@ -84,7 +84,9 @@ const authnStatement = (now, sessionIndex) =>
   '<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>' +
   '</saml:AuthnContext></saml:AuthnStatement>';
 
-export async function startSamlIdp({ name = 'idp', port = 0 } = {}) {
+// `host`: the name the IdP's URLs use (it listens on 127.0.0.1 either way); a browser test
+// uses `localhost` so that the IdP and Tessera (127.0.0.1) are different sites.
+export async function startSamlIdp({ name = 'idp', port = 0, host = '127.0.0.1' } = {}) {
   const keys = { a: keyPair(`${name}-a`), b: keyPair(`${name}-b`), rogue: keyPair(`${name}-rogue`) };
   const config = {
     signWith: 'a',
@@ -101,7 +103,7 @@ export async function startSamlIdp({ name = 'idp', port = 0 } = {}) {
   const requests = []; // AuthnRequests received (parsed), for tests to inspect
   const server = http.createServer();
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${server.address().port}`;
+  const base = `http://${host}:${server.address().port}`;
   const entityID = `${base}/idp`;
 
   // `certs`: the certificates to publish (the signing IdP object carries only its current one).

@@ -425,16 +425,18 @@ fn test_view(state: &AppState, t: TestLogin) -> TestLoginView {
 }
 
 /// Creates a connection in `draft`. For OIDC, Tessera fetches and checks the IdP's discovery
-/// document and JWKS now and answers with the redirect URI to register at the IdP.
+/// document and JWKS now and answers with the redirect URI to register at the IdP. For SAML,
+/// Tessera reads the IdP's metadata (pasted, or fetched from `metadata_url`), generates the
+/// connection's SP keys, and answers with the SP entity ID, ACS URL and SP metadata URL.
 #[utoipa::path(
     tag = "connections",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreateConnection,
     responses(
         (status = 201, body = ConnectionView),
-        (status = 400, body = ErrorBody, description = "missing_field, invalid_name, invalid_upstream_url, invalid_tenant_id, invalid_connection"),
+        (status = 400, body = ErrorBody, description = "missing_field, invalid_name, invalid_upstream_url, invalid_tenant_id, invalid_connection, saml_metadata_invalid, saml_metadata_unsigned"),
         (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "oidc_discovery_failed, oidc_discovery_invalid, oidc_issuer_mismatch, oidc_jwks_unusable"),
+        (status = 422, body = ErrorBody, description = "oidc_discovery_failed, oidc_discovery_invalid, oidc_issuer_mismatch, oidc_jwks_unusable, saml_metadata_fetch_failed"),
     ),
     security(("api_key" = []))
 )]

@@ -4,5 +4,6 @@ mod browser;
 mod federation;
 mod openid_client;
 mod passkeys;
+mod saml;
 mod scim;
 mod second_factor;

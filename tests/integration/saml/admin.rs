@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use broker::{Clock as _, SystemClock};
+use chrono::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_tests::saml_idp::SamlIdp;
@@ -40,7 +41,10 @@ async fn a_saml_connection_from_pasted_metadata_shows_what_to_copy_into_the_idp(
     assert_eq!(connection["kind"], "saml");
     assert_eq!(connection["status"], "draft");
     let public = app.config.public_url.as_str().trim_end_matches('/');
-    assert_eq!(connection["sp_entity_id"], format!("{public}/sso/saml/{id}"));
+    assert_eq!(
+        connection["sp_entity_id"],
+        format!("{public}/sso/saml/{id}")
+    );
     assert_eq!(connection["acs_url"], format!("{public}/sso/saml/{id}/acs"));
     assert_eq!(
         connection["sp_metadata_url"],
@@ -103,8 +107,16 @@ async fn bad_metadata_and_settings_are_refused_field_by_field_and_nothing_is_cre
         body
     };
     let cases = [
-        (json!({"metadata_xml": unsigned}), "saml_metadata_unsigned", "metadata_xml"),
-        (json!({"metadata_xml": "<html/>"}), "saml_metadata_invalid", "metadata_xml"),
+        (
+            json!({"metadata_xml": unsigned}),
+            "saml_metadata_unsigned",
+            "metadata_xml",
+        ),
+        (
+            json!({"metadata_xml": "<html/>"}),
+            "saml_metadata_invalid",
+            "metadata_xml",
+        ),
         (
             json!({"metadata_xml": format!("<!DOCTYPE x>{good}")}),
             "saml_metadata_invalid",
@@ -154,7 +166,11 @@ async fn bad_metadata_and_settings_are_refused_field_by_field_and_nothing_is_cre
     ];
     for (extra, code, field) in cases {
         let response = create(&app, saml(extra)).await;
-        let status = if code == "saml_metadata_fetch_failed" { 422 } else { 400 };
+        let status = if code == "saml_metadata_fetch_failed" {
+            422
+        } else {
+            400
+        };
         expect_error(response, status, code, Some(field)).await;
     }
     let oidc_with_metadata = create(
@@ -162,7 +178,13 @@ async fn bad_metadata_and_settings_are_refused_field_by_field_and_nothing_is_cre
         json!({"kind": "oidc", "name": "x", "metadata_xml": good}),
     )
     .await;
-    expect_error(oidc_with_metadata, 400, "invalid_connection", Some("metadata_xml")).await;
+    expect_error(
+        oidc_with_metadata,
+        400,
+        "invalid_connection",
+        Some("metadata_xml"),
+    )
+    .await;
 
     let listed = app.admin(Method::GET, CONNECTIONS).send().await.unwrap();
     assert_eq!(expect_status(listed, 200).await["data"], json!([]));
@@ -183,9 +205,21 @@ async fn authn_requests_are_signed_when_the_idp_asks_for_it() {
     // samlify verified the signature with the certificate from Tessera's SP metadata.
     assert_eq!(saml.idp.requests().await[0]["signed"], true);
     let refused_off = saml.patch(json!({"sign_requests": false})).await;
-    expect_error(refused_off, 400, "invalid_connection", Some("sign_requests")).await;
+    expect_error(
+        refused_off,
+        400,
+        "invalid_connection",
+        Some("sign_requests"),
+    )
+    .await;
     let oidc_setting = saml.patch(json!({"client_secret": "s"})).await;
-    expect_error(oidc_setting, 400, "invalid_connection", Some("client_secret")).await;
+    expect_error(
+        oidc_setting,
+        400,
+        "invalid_connection",
+        Some("client_secret"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -222,14 +256,18 @@ async fn a_rotated_idp_certificate_is_picked_up_by_refreshing_the_metadata() {
 
 #[tokio::test]
 async fn the_metadata_is_refetched_on_schedule_and_expiring_certificates_are_warned_about() {
-    let clock = Arc::new(broker::ManualClock::new(Utc::now()));
+    let clock = Arc::new(broker::ManualClock::new(SystemClock.now()));
     let options = Options {
         clock: Some(clock.clone()),
         ..Options::default()
     };
     let saml = Saml::start_with(options, json!({"metadata_refresh_hours": 6}), |_| {}).await;
     let broker = saml.app.broker().clone();
-    assert_eq!(broker.refresh_due_saml_metadata().await.unwrap(), 0, "not due");
+    assert_eq!(
+        broker.refresh_due_saml_metadata().await.unwrap(),
+        0,
+        "not due"
+    );
     saml.idp
         .control(json!({"publish": ["a", "b"], "signWith": "b"}))
         .await;
@@ -239,7 +277,11 @@ async fn the_metadata_is_refetched_on_schedule_and_expiring_certificates_are_war
     let (_, after) = saml
         .sign_in("alice@acme.test", json!({"email": "alice@acme.test"}))
         .await;
-    assert_eq!(after.status(), 303, "signed with the certificate found on schedule");
+    assert_eq!(
+        after.status(),
+        303,
+        "signed with the certificate found on schedule"
+    );
 
     // The IdP's certificates are valid for a year: eleven months on, an admin is warned.
     clock.advance(Duration::days(340));
@@ -252,7 +294,10 @@ async fn the_metadata_is_refetched_on_schedule_and_expiring_certificates_are_war
         .iter()
         .map(|w| w["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["saml_certificate_expiring", "saml_certificate_expiring"]);
+    assert_eq!(
+        codes,
+        ["saml_certificate_expiring", "saml_certificate_expiring"]
+    );
     // A refresh that fails keeps the metadata and says so.
     drop(saml.idp);
     clock.advance(Duration::hours(7));
@@ -322,7 +367,10 @@ async fn test_logins_show_the_signed_assertion_mapped_roles_and_failed_checks() 
     assert_eq!(ok["roles"], json!(["operator"]));
     assert_eq!(ok["account_action"], "create");
     assert_eq!(ok["profile"]["email"], "ivy@acme.test");
-    assert!(page.contains("The signed SAML the identity provider sent"), "{page}");
+    assert!(
+        page.contains("The signed SAML the identity provider sent"),
+        "{page}"
+    );
     assert!(page.contains("ivy@acme.test"));
     let (page, failed) = run(json!({"Audience": "https://someone-else"})).await;
     assert_eq!(failed["status"], "failed");

@@ -23,13 +23,18 @@ async fn assertion_signed() -> Saml {
 }
 
 async fn fresh_answer(saml: &Saml, browser: &mut Browser, name_id: &str) -> IdpAnswer {
-    saml.idp.sign_in_as(name_id, json!({"email": name_id})).await;
+    saml.idp
+        .sign_in_as(name_id, json!({"email": name_id}))
+        .await;
     saml.idp_answer(browser).await
 }
 
 /// The first `<…:Assertion …>…</…:Assertion>` element of `xml` and its prefix.
 fn assertion_of(xml: &str) -> (usize, usize) {
-    let start = xml.find(":Assertion ").map(|i| xml[..i].rfind('<').unwrap()).unwrap();
+    let start = xml
+        .find(":Assertion ")
+        .map(|i| xml[..i].rfind('<').unwrap())
+        .unwrap();
     let close = xml.find(":Assertion>").unwrap();
     let end = close + ":Assertion>".len();
     (start, end)
@@ -121,8 +126,11 @@ async fn signature_wrapping_never_gets_an_unsigned_assertion_read() {
     .await;
     let answer = fresh_answer(&saml, &mut browser, "alice@acme.test").await;
     refused(
-        saml.post(&mut browser, &answer.with_xml(&without_signatures(&answer.xml())))
-            .await,
+        saml.post(
+            &mut browser,
+            &answer.with_xml(&without_signatures(&answer.xml())),
+        )
+        .await,
         "saml_signature_invalid",
     )
     .await;
@@ -138,12 +146,19 @@ async fn signature_wrapping_never_gets_an_unsigned_assertion_read() {
         .await
         .unwrap();
     let failures = expect_status(failures, 200).await;
-    assert_eq!(failures["data"].as_array().unwrap().len(), 5, "each refusal is audited");
+    assert_eq!(
+        failures["data"].as_array().unwrap().len(),
+        5,
+        "each refusal is audited"
+    );
 }
 
 /// Runs a test login with the IdP's answer changed by `tamper`; returns the result.
 async fn test_login(saml: &Saml, name_id: &str, tamper: impl Fn(&str) -> String) -> Value {
-    let path = format!("/api/v1/organizations/acme/connections/{}/test-logins", saml.id);
+    let path = format!(
+        "/api/v1/organizations/acme/connections/{}/test-logins",
+        saml.id
+    );
     let created = saml.app.admin(Method::POST, &path).send().await.unwrap();
     let test = expect_status(created, 201).await;
     let start = url::Url::parse(test["url"].as_str().unwrap()).unwrap();
@@ -159,7 +174,10 @@ async fn test_login(saml: &Saml, name_id: &str, tamper: impl Fn(&str) -> String)
     assert_eq!(page.status(), 200, "the result page");
     let read = saml
         .app
-        .admin(Method::GET, &format!("{path}/{}", test["id"].as_str().unwrap()))
+        .admin(
+            Method::GET,
+            &format!("{path}/{}", test["id"].as_str().unwrap()),
+        )
         .send()
         .await
         .unwrap();
@@ -177,7 +195,11 @@ async fn comments_inside_signed_values_cannot_truncate_them() {
             "alice@acme.test.evil.test",
             "alice@acme.test<!---->.evil.test",
         );
-        assert_eq!(injected.matches("<!---->").count(), 3, "NameID, email, groups");
+        assert_eq!(
+            injected.matches("<!---->").count(),
+            3,
+            "NameID, email, groups"
+        );
         injected
     })
     .await;
@@ -211,7 +233,10 @@ async fn bad_input_at_the_acs_is_a_clear_error_never_a_crash_or_a_session() {
             "saml_response_malformed",
         ),
         (encode("<Response/>"), "saml_response_malformed"),
-        (STANDARD.encode([0xff, 0xfe, 0x00, 0x3c]), "saml_response_malformed"),
+        (
+            STANDARD.encode([0xff, 0xfe, 0x00, 0x3c]),
+            "saml_response_malformed",
+        ),
         (String::new(), "saml_response_missing"),
     ];
     for (value, code) in cases {

@@ -1,7 +1,8 @@
 //! Every check the ACS makes, against responses the real IdP signed: each refusal names its
 //! stable code, and no refused response ever leaves a session behind.
 
-use chrono::{Duration, Utc};
+use broker::{Clock as _, SystemClock};
+use chrono::Duration;
 use serde_json::json;
 
 use super::{Saml, refused, session_of};
@@ -11,9 +12,7 @@ const ALICE: &str = "alice@acme.test";
 
 async fn answer_with_tags(saml: &Saml, tags: serde_json::Value) -> reqwest::Response {
     saml.idp.control(json!({ "tags": tags })).await;
-    saml.idp
-        .sign_in_as(ALICE, json!({"email": ALICE}))
-        .await;
+    saml.idp.sign_in_as(ALICE, json!({"email": ALICE})).await;
     let mut browser = Browser::new(&saml.app);
     let answer = saml.idp_answer(&mut browser).await;
     saml.finish(&mut browser, &answer).await
@@ -23,7 +22,10 @@ async fn answer_with_tags(saml: &Saml, tags: serde_json::Value) -> reqwest::Resp
 async fn responses_meant_for_another_sp_or_from_another_idp_are_refused() {
     let saml = Saml::start(json!({})).await;
     let cases = [
-        (json!({"Audience": "https://other-sp.example"}), "saml_audience_mismatch"),
+        (
+            json!({"Audience": "https://other-sp.example"}),
+            "saml_audience_mismatch",
+        ),
         (
             json!({"Destination": "https://other-sp.example/acs"}),
             "saml_destination_mismatch",
@@ -32,7 +34,10 @@ async fn responses_meant_for_another_sp_or_from_another_idp_are_refused() {
             json!({"SubjectRecipient": "https://other-sp.example/acs"}),
             "saml_recipient_mismatch",
         ),
-        (json!({"Issuer": "https://other-idp.example"}), "saml_issuer_mismatch"),
+        (
+            json!({"Issuer": "https://other-idp.example"}),
+            "saml_issuer_mismatch",
+        ),
     ];
     for (tags, code) in cases {
         refused(answer_with_tags(&saml, tags).await, code).await;
@@ -45,20 +50,25 @@ async fn responses_meant_for_another_sp_or_from_another_idp_are_refused() {
 #[tokio::test]
 async fn responses_outside_their_time_window_are_refused() {
     let saml = Saml::start(json!({"clock_skew_seconds": 60})).await;
-    let at = |minutes: i64| (Utc::now() + Duration::minutes(minutes)).to_rfc3339();
+    let at = |minutes: i64| (SystemClock.now() + Duration::minutes(minutes)).to_rfc3339();
     let expired = json!({
         "ConditionsNotOnOrAfter": at(-2),
         "SubjectConfirmationDataNotOnOrAfter": at(-2),
     });
     refused(answer_with_tags(&saml, expired).await, "saml_expired").await;
     let confirmation_expired = json!({"SubjectConfirmationDataNotOnOrAfter": at(-2)});
-    refused(answer_with_tags(&saml, confirmation_expired).await, "saml_expired").await;
+    refused(
+        answer_with_tags(&saml, confirmation_expired).await,
+        "saml_expired",
+    )
+    .await;
     let stale = json!({"IssueInstant": at(-30), "ConditionsNotBefore": at(-30)});
     refused(answer_with_tags(&saml, stale).await, "saml_expired").await;
     let early = json!({"ConditionsNotBefore": at(10)});
     refused(answer_with_tags(&saml, early).await, "saml_not_yet_valid").await;
     // Within the allowed skew (60 s) both ways, the response is accepted.
-    let skewed = json!({"ConditionsNotBefore": (Utc::now() + Duration::seconds(30)).to_rfc3339()});
+    let skewed =
+        json!({"ConditionsNotBefore": (SystemClock.now() + Duration::seconds(30)).to_rfc3339()});
     assert_eq!(answer_with_tags(&saml, skewed).await.status(), 303);
 }
 
@@ -107,16 +117,29 @@ async fn idp_error_statuses_end_on_a_page_with_their_meaning() {
     let response = answer_with_tags(&saml, responder).await;
     let page = response.text().await.unwrap();
     assert!(page.contains("saml_status_error"), "{page}");
-    assert!(page.contains("Responder"), "the IdP's status is shown: {page}");
+    assert!(
+        page.contains("Responder"),
+        "the IdP's status is shown: {page}"
+    );
 }
 
 #[tokio::test]
 async fn only_signatures_by_the_idps_certificates_with_sha2_are_accepted() {
     let saml = Saml::start(json!({})).await;
     saml.idp.control(json!({"signWith": "rogue"})).await;
-    refused(answer_with_tags(&saml, json!({})).await, "saml_signature_invalid").await;
-    saml.idp.control(json!({"signWith": "a", "sha1": true})).await;
-    refused(answer_with_tags(&saml, json!({})).await, "saml_signature_invalid").await;
+    refused(
+        answer_with_tags(&saml, json!({})).await,
+        "saml_signature_invalid",
+    )
+    .await;
+    saml.idp
+        .control(json!({"signWith": "a", "sha1": true}))
+        .await;
+    refused(
+        answer_with_tags(&saml, json!({})).await,
+        "saml_signature_invalid",
+    )
+    .await;
     saml.idp
         .control(json!({"sha1": false, "signResponse": false, "signAssertion": true}))
         .await;
@@ -133,7 +156,11 @@ async fn a_signed_response_around_an_unsigned_assertion_is_refused_unless_allowe
     saml.idp
         .control(json!({"signResponse": true, "signAssertion": false}))
         .await;
-    refused(answer_with_tags(&saml, json!({})).await, "saml_assertion_unsigned").await;
+    refused(
+        answer_with_tags(&saml, json!({})).await,
+        "saml_assertion_unsigned",
+    )
+    .await;
     let patched = saml
         .patch(json!({"require_signed_assertions": false}))
         .await;
@@ -155,7 +182,9 @@ async fn idp_initiated_sign_in_is_refused_until_allowed_and_each_assertion_count
     .await;
 
     assert_eq!(
-        saml.patch(json!({"allow_idp_initiated": true})).await.status(),
+        saml.patch(json!({"allow_idp_initiated": true}))
+            .await
+            .status(),
         200
     );
     let answer = saml.idp.unsolicited(&entity).await;
@@ -206,7 +235,10 @@ async fn encrypted_assertions_are_decrypted_with_the_connection_key() {
         let mut browser = Browser::new(&saml.app);
         let answer = saml.idp_answer(&mut browser).await;
         assert!(answer.xml().contains("EncryptedAssertion"), "{data}");
-        assert!(!answer.xml().contains(ALICE), "the assertion is not readable");
+        assert!(
+            !answer.xml().contains(ALICE),
+            "the assertion is not readable"
+        );
         let done = saml.finish(&mut browser, &answer).await;
         assert_eq!(done.status(), 303, "{data}: {}", done.text().await.unwrap());
     }

@@ -129,7 +129,7 @@ fn unwrap_key(key: &Element, private: &PKey<Private>) -> Result<Vec<u8>, Decrypt
 fn decrypt_cbc(cipher: Cipher, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptError> {
     let block = cipher.block_size();
     let iv_len = cipher.iv_len().ok_or(DecryptError)?;
-    if data.len() < iv_len + block || (data.len() - iv_len) % block != 0 {
+    if data.len() < iv_len + block || !(data.len() - iv_len).is_multiple_of(block) {
         return Err(DecryptError);
     }
     let (iv, body) = data.split_at(iv_len);
