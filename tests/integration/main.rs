@@ -17,5 +17,6 @@ mod openapi;
 mod ops;
 mod organizations;
 mod provider;
+mod replicas;
 mod scim;
 mod store;

@@ -8,22 +8,30 @@ use tessera_tests::smtp::SmtpSink;
 use tessera_tests::{Options, TestApp};
 
 /// A browser: keeps cookies, never follows redirects.
-pub(super) struct Browser {
-    pub(super) client: reqwest::Client,
-    pub(super) base: String,
-    pub(super) cookies: HashMap<String, String>,
+pub(crate) struct Browser {
+    pub(crate) client: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
 impl Browser {
-    pub(super) fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser talking to the server at `base` (change `base` to reach another replica).
+    pub(crate) fn at(base: &str) -> Self {
         Self {
-            client: app.browser(),
-            base: app.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
             cookies: HashMap::new(),
         }
     }
 
-    pub(super) fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         if let Ok(absolute) = url::Url::parse(path) {
             // Mailed links carry the configured public URL (port 0 in tests): keep the path.
             let query = absolute
@@ -36,7 +44,7 @@ impl Browser {
         }
     }
 
-    pub(super) fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -44,7 +52,7 @@ impl Browser {
             .join("; ")
     }
 
-    pub(super) fn keep(&mut self, response: &Response) {
+    pub(crate) fn keep(&mut self, response: &Response) {
         for value in response.headers().get_all("set-cookie") {
             let text = value.to_str().unwrap();
             let pair = text.split(';').next().unwrap();
@@ -57,7 +65,7 @@ impl Browser {
         }
     }
 
-    pub(super) async fn get(&mut self, path: &str) -> Response {
+    pub(crate) async fn get(&mut self, path: &str) -> Response {
         let response = self
             .client
             .get(self.url(path))
@@ -69,7 +77,7 @@ impl Browser {
         response
     }
 
-    pub(super) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let response = self
             .client
             .post(self.url(path))
@@ -83,7 +91,7 @@ impl Browser {
     }
 
     /// POSTs JSON the way the pages' scripts do: with the anti-forgery token in a header.
-    pub(super) async fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Response {
+    pub(crate) async fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Response {
         let csrf = self
             .cookies
             .get("tessera_csrf")
@@ -103,7 +111,7 @@ impl Browser {
     }
 
     /// GETs a page and returns its text and the CSRF token in its forms.
-    pub(super) async fn page(&mut self, path: &str) -> (String, String) {
+    pub(crate) async fn page(&mut self, path: &str) -> (String, String) {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "GET {path}");
         let text = response.text().await.unwrap();
@@ -112,16 +120,16 @@ impl Browser {
     }
 }
 
-pub(super) fn csrf_of(page: &str) -> String {
+pub(crate) fn csrf_of(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a csrf field");
     page[at + 19..].split('"').next().unwrap().to_owned()
 }
 
-pub(super) fn location(response: &Response) -> String {
+pub(crate) fn location(response: &Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
-pub(super) async fn app_with_mail(extra: &[(&str, &str)]) -> (TestApp, SmtpSink) {
+pub(crate) async fn app_with_mail(extra: &[(&str, &str)]) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start();
     let mut env = vec![("TESSERA_SMTP_URL".to_owned(), sink.url())];
     env.extend(
@@ -134,7 +142,7 @@ pub(super) async fn app_with_mail(extra: &[(&str, &str)]) -> (TestApp, SmtpSink)
 }
 
 /// Asks for a link for `email` from the sign-in page; returns where the browser went.
-pub(super) async fn ask_for_link(browser: &mut Browser, email: &str, return_to: &str) -> Response {
+pub(crate) async fn ask_for_link(browser: &mut Browser, email: &str, return_to: &str) -> Response {
     let (_, csrf) = browser
         .page(&format!("/login?return_to={}", urlencode(return_to)))
         .await;
@@ -146,12 +154,12 @@ pub(super) async fn ask_for_link(browser: &mut Browser, email: &str, return_to: 
         .await
 }
 
-pub(super) fn urlencode(value: &str) -> String {
+pub(crate) fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// Opens the mailed link and confirms it; returns the confirmation's response.
-pub(super) async fn open_link(browser: &mut Browser, link: &str) -> Response {
+pub(crate) async fn open_link(browser: &mut Browser, link: &str) -> Response {
     let (page, csrf) = browser.page(link).await;
     assert!(page.contains("Continue"), "{page}");
     let token = link.split("token=").nth(1).unwrap().to_owned();
@@ -161,7 +169,7 @@ pub(super) async fn open_link(browser: &mut Browser, link: &str) -> Response {
 }
 
 /// A new account signed up by emailed link, in its own browser.
-pub(super) async fn signed_up(app: &TestApp, sink: &SmtpSink, email: &str) -> Browser {
+pub(crate) async fn signed_up(app: &TestApp, sink: &SmtpSink, email: &str) -> Browser {
     let mut browser = Browser::new(app);
     let before = sink
         .all()
@@ -176,7 +184,7 @@ pub(super) async fn signed_up(app: &TestApp, sink: &SmtpSink, email: &str) -> Br
 }
 
 /// The events recorded for `action`, newest first.
-pub(super) async fn audit_events(app: &TestApp, action: &str) -> Vec<serde_json::Value> {
+pub(crate) async fn audit_events(app: &TestApp, action: &str) -> Vec<serde_json::Value> {
     let response = app
         .admin(
             reqwest::Method::GET,

@@ -3,7 +3,7 @@
 //! Session timeouts, timing and bad input have modules of their own.
 
 mod bad_input;
-mod browser;
+pub(crate) mod browser;
 mod expiry;
 mod passkey;
 mod timing;
