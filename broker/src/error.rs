@@ -411,6 +411,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_broken_database_connection_is_unavailable_not_internal() {
+        use sea_orm::{DbErr, RuntimeErr};
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        let io = sea_orm::sqlx::Error::Io(eof);
+        let broken = DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(io)));
+        assert_eq!(Error::from(broken).kind(), ErrorKind::Unavailable);
+        let closed = DbErr::Exec(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::PoolClosed,
+        )));
+        assert_eq!(Error::from(closed).kind(), ErrorKind::Unavailable);
+        let bug = DbErr::Custom("a query we got wrong".into());
+        assert_eq!(Error::from(bug).kind(), ErrorKind::Internal);
+    }
+
+    #[test]
     fn codes_are_unique_snake_case() {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {

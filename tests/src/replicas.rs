@@ -7,6 +7,7 @@
 //! Redis (`TEST_DATABASE_URL`, `TEST_REDIS_URL`, as CI's second pass sets them).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::Write as _;
 use std::process::Command;
 
 use broker::Broker;
@@ -31,7 +32,10 @@ impl Shared {
     pub async fn from_env(test: &str) -> Option<Self> {
         let backends = Backends::from_env();
         let (Some(_), Some(redis_url)) = (&backends.postgres, &backends.redis) else {
-            eprintln!(
+            // Written to stderr directly: the test harness would swallow `eprintln!` of a test
+            // that passes, and this line must show in every run's output.
+            let _ = writeln!(
+                std::io::stderr(),
                 "{test}: not run on this pass: replicas share state only through PostgreSQL and \
                  Redis, and SQLite or the in-process store cannot be shared between processes; \
                  set TEST_DATABASE_URL and TEST_REDIS_URL (CI's second pass does) to run it"

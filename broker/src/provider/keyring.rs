@@ -28,6 +28,9 @@ use crate::error::{Error, ErrorCode, Result};
 /// everyone knows.
 pub const KEY_REFRESH: chrono::Duration = chrono::Duration::seconds(2);
 
+/// How long a refresh may hold up the request that makes it while a loaded copy exists.
+const REFRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Which keys a load saw, in which state: when the rows still say the same, nothing is
 /// decrypted or parsed again.
 type Fingerprint = Vec<(String, KeyState)>;
@@ -117,15 +120,24 @@ impl Broker {
         {
             return Ok(loaded.clone());
         }
-        match self.refresh_keys(now, current.clone()).await {
-            Ok(loaded) => Ok(loaded),
-            Err(e) => match current {
-                Some(stale) => {
-                    tracing::warn!(error = %e, "cannot refresh signing keys; using the loaded copy");
-                    Ok(stale)
-                }
-                None => Err(e),
-            },
+        let Some(stale) = current.clone() else {
+            return self.refresh_keys(now, None).await;
+        };
+        // With a copy in hand, a database that does not answer soon costs this request no
+        // more than REFRESH_WAIT.
+        let refreshed = tokio::time::timeout(REFRESH_WAIT, self.refresh_keys(now, current)).await;
+        match refreshed {
+            Ok(Ok(loaded)) => Ok(loaded),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot refresh signing keys; using the loaded copy");
+                Ok(stale)
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "signing keys not refreshed within {REFRESH_WAIT:?}; using the loaded copy"
+                );
+                Ok(stale)
+            }
         }
     }
 

@@ -233,6 +233,10 @@ async fn a_postgres_outage_answers_503_everywhere_and_heals_by_itself() {
     let body: Value =
         serde_json::from_str(&unavailable(listed.await.unwrap(), &hidden).await).unwrap();
     assert_eq!(body["status"], "503");
+    // Relying parties still get the keys, from the replica's memory.
+    let jwks = http().get(format!("{}/oauth2/jwks", server.base)).send();
+    let jwks = expect_status(jwks.await.unwrap(), 200).await;
+    assert!(!jwks["keys"].as_array().unwrap().is_empty());
 
     // The database comes back: no restart, and no 500 on the way.
     proxy.restore().await;

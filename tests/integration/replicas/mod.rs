@@ -22,11 +22,12 @@ use crate::provider::flow::{REDIRECT, standard};
 
 /// Replicas A and B of one service, an instance-admin key, and the SMTP sink they mail to.
 pub(crate) struct Cluster {
-    pub(crate) shared: Shared,
+    // Fields drop in this order: the replicas stop before their database goes.
     pub(crate) a: RealServer,
     pub(crate) b: RealServer,
     pub(crate) admin_key: String,
     pub(crate) sink: SmtpSink,
+    pub(crate) shared: Shared,
 }
 
 impl Cluster {
@@ -41,11 +42,11 @@ impl Cluster {
         let (a, b) = tokio::join!(shared.replica(&env), shared.replica(&env));
         let admin_key = create_admin_key(&shared.broker().await, "replicas").await;
         Some(Self {
-            shared,
             a,
             b,
             admin_key,
             sink,
+            shared,
         })
     }
 
