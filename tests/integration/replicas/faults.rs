@@ -63,17 +63,8 @@ async fn a_sign_in_survives_a_redis_restart_and_503s_while_it_is_down() {
     ])
     .await;
     let key = create_admin_key(&server.broker().await, "faults").await;
-    let body = json!({ "name": "web", "type": "confidential",
-        "redirect_uris": [crate::provider::flow::REDIRECT],
-        "grant_types": ["authorization_code"] });
-    let created = http()
-        .post(format!("{}/api/v1/clients", server.base))
-        .bearer_auth(&key)
-        .json(&body)
-        .send();
-    let created = expect_status(created.await.unwrap(), 201).await;
-    let client_id = created["client_id"].as_str().unwrap();
-    let creds = (client_id, created["client_secret"].as_str().unwrap());
+    let (client_id, secret) = web_app_on(&server.base, &key, &["authorization_code"]).await;
+    let (client_id, creds) = (client_id.as_str(), (client_id.as_str(), secret.as_str()));
     let (verifier, challenge) = pkce_pair();
     let mut browser = Browser::at(&server.base);
     let started = browser
@@ -156,6 +147,115 @@ fn scim_user(base: &str, token: &str, i: usize) -> impl Future<Output = reqwest:
         .send()
 }
 
+/// A confidential web app registered through the admin API at `base`.
+async fn web_app_on(base: &str, key: &str, grants: &[&str]) -> (String, String) {
+    let body = json!({ "name": "web", "type": "confidential",
+        "redirect_uris": [crate::provider::flow::REDIRECT], "grant_types": grants });
+    let created = http()
+        .post(format!("{base}/api/v1/clients"))
+        .bearer_auth(key)
+        .json(&body)
+        .send();
+    let created = expect_status(created.await.unwrap(), 201).await;
+    let field = |name: &str| created[name].as_str().unwrap().to_owned();
+    (field("client_id"), field("client_secret"))
+}
+
+/// One replica's admin API, OAuth and SCIM surfaces, as the PostgreSQL outage test uses them.
+struct Surfaces {
+    base: String,
+    admin_key: String,
+    app: (String, String),
+    refresh_token: String,
+    scim_base: String,
+    scim_token: String,
+}
+
+impl Surfaces {
+    async fn set_up(shared: &Shared, server: &RealServer) -> Self {
+        let admin_key = create_admin_key(&shared.broker().await, "faults").await;
+        let (scim_base, scim_token) = directory(&admin_key, server).await;
+        let grants = ["authorization_code", "refresh_token"];
+        let (id, secret) = web_app_on(&server.base, &admin_key, &grants).await;
+        let (_, cookie) = super::session_for(shared, "eve@example.com").await;
+        let (code, verifier) = code_at(server, &cookie, &id, "openid offline_access").await;
+        let creds = (id.as_str(), secret.as_str());
+        let tokens = expect_status(exchange(&server.base, creds, &code, &verifier).await, 200);
+        let refresh_token = tokens.await["refresh_token"].as_str().unwrap().to_owned();
+        Self {
+            base: server.base.clone(),
+            admin_key,
+            app: (id, secret),
+            refresh_token,
+            scim_base,
+            scim_token,
+        }
+    }
+
+    fn organizations(&self) -> impl Future<Output = reqwest::Result<Response>> + use<> {
+        let url = format!("{}/api/v1/organizations", self.base);
+        http().get(url).bearer_auth(&self.admin_key).send()
+    }
+
+    fn refresh(&self) -> impl Future<Output = reqwest::Result<Response>> + use<> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", self.refresh_token.as_str()),
+        ];
+        let request = http()
+            .post(format!("{}/oauth2/token", self.base))
+            .basic_auth(&self.app.0, Some(&self.app.1))
+            .form(&form);
+        request.send()
+    }
+
+    fn scim_users(&self) -> impl Future<Output = reqwest::Result<Response>> + use<> {
+        let url = format!("{}/Users?count=100", self.scim_base);
+        http().get(url).bearer_auth(&self.scim_token).send()
+    }
+}
+
+/// Twelve SCIM users created at once while the proxy cuts the database away; returns the
+/// numbers of those answered 201 (the others must be 503).
+async fn writes_racing_a_cut(surfaces: &Surfaces, proxy: &TcpProxy) -> Vec<usize> {
+    let (base, token) = (&surfaces.scim_base, &surfaces.scim_token);
+    let writes = join_all((0..12).map(|i| scim_user(base, token, i)));
+    let cut = async {
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        proxy.cut().await;
+    };
+    let (written, ()) = tokio::join!(writes, cut);
+    let mut created = Vec::new();
+    for (i, response) in written.into_iter().enumerate() {
+        let response = response.unwrap();
+        match response.status().as_u16() {
+            201 => created.push(i),
+            503 => {}
+            other => panic!("user{i}: {other} {}", response.text().await.unwrap()),
+        }
+    }
+    created
+}
+
+/// While the database is away: 503s with `Retry-After` in each surface's own format, and no
+/// internals; the JWKS is still served from memory.
+async fn refused_while_down(surfaces: &Surfaces, proxy_port: u16) {
+    let ready = readiness(&surfaces.base, 503).await;
+    assert_eq!(ready["database"], "unavailable");
+    assert_eq!(ready["store"], "ok");
+    let hidden = ["postgres", "sqlx", &proxy_port.to_string()];
+    let parse = |body: String| serde_json::from_str::<Value>(&body).unwrap();
+    let orgs = unavailable(surfaces.organizations().await.unwrap(), &hidden).await;
+    assert_eq!(parse(orgs)["code"], "service_unavailable");
+    let refreshed = unavailable(surfaces.refresh().await.unwrap(), &hidden).await;
+    assert_eq!(parse(refreshed)["error"], "temporarily_unavailable");
+    let listed = unavailable(surfaces.scim_users().await.unwrap(), &hidden).await;
+    assert_eq!(parse(listed)["status"], "503");
+    let jwks = http().get(format!("{}/oauth2/jwks", surfaces.base)).send();
+    let jwks = expect_status(jwks.await.unwrap(), 200).await;
+    assert!(!jwks["keys"].as_array().unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn a_postgres_outage_answers_503_everywhere_and_heals_by_itself() {
     let test = "a_postgres_outage_answers_503_everywhere_and_heals_by_itself";
@@ -168,96 +268,20 @@ async fn a_postgres_outage_answers_503_everywhere_and_heals_by_itself() {
     let mut proxied = direct.clone();
     proxied.set_port(Some(proxy.port)).unwrap();
     let server = shared.replica(&[("DATABASE_URL", proxied.as_str())]).await;
-    let key = create_admin_key(&shared.broker().await, "faults").await;
-    let cluster_key = key.as_str();
-    let (scim_base, scim_token) = directory(cluster_key, &server).await;
-    let body = json!({ "name": "web", "type": "confidential",
-        "redirect_uris": [crate::provider::flow::REDIRECT],
-        "grant_types": ["authorization_code", "refresh_token"] });
-    let created = http()
-        .post(format!("{}/api/v1/clients", server.base))
-        .bearer_auth(cluster_key)
-        .json(&body)
-        .send();
-    let created = expect_status(created.await.unwrap(), 201).await;
-    let client_id = created["client_id"].as_str().unwrap();
-    let creds = (client_id, created["client_secret"].as_str().unwrap());
-    let (_, cookie) = super::session_for(&shared, "eve@example.com").await;
-    let (code, verifier) = code_at(&server, &cookie, client_id, "openid offline_access").await;
-    let tokens = expect_status(exchange(&server.base, creds, &code, &verifier).await, 200).await;
-    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let surfaces = Surfaces::set_up(&shared, &server).await;
 
-    // Writes in flight when the database goes away: each one lands whole or not at all.
-    let writes = join_all((0..12).map(|i| scim_user(&scim_base, &scim_token, i)));
-    let cut = async {
-        tokio::time::sleep(Duration::from_millis(40)).await;
-        proxy.cut().await;
-    };
-    let (written, ()) = tokio::join!(writes, cut);
-    let mut created_users = Vec::new();
-    for (i, response) in written.into_iter().enumerate() {
-        let response = response.unwrap();
-        match response.status().as_u16() {
-            201 => created_users.push(i),
-            503 => {}
-            other => panic!("user{i}: {other} {}", response.text().await.unwrap()),
-        }
-    }
-
-    let ready = readiness(&server.base, 503).await;
-    assert_eq!(
-        (ready["database"].as_str(), ready["store"].as_str()),
-        (Some("unavailable"), Some("ok"))
-    );
-    let hidden = ["postgres", "sqlx", &proxy.port.to_string()];
-    let orgs = http()
-        .get(format!("{}/api/v1/organizations", server.base))
-        .bearer_auth(cluster_key)
-        .send();
-    let body: Value =
-        serde_json::from_str(&unavailable(orgs.await.unwrap(), &hidden).await).unwrap();
-    assert_eq!(body["code"], "service_unavailable");
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh.as_str()),
-    ];
-    let refreshed = post_form(&server.base, "/oauth2/token", creds, &form)
-        .await
-        .unwrap();
-    let body: Value = serde_json::from_str(&unavailable(refreshed, &hidden).await).unwrap();
-    assert_eq!(body["error"], "temporarily_unavailable");
-    let listed = http()
-        .get(format!("{scim_base}/Users"))
-        .bearer_auth(&scim_token)
-        .send();
-    let body: Value =
-        serde_json::from_str(&unavailable(listed.await.unwrap(), &hidden).await).unwrap();
-    assert_eq!(body["status"], "503");
-    // Relying parties still get the keys, from the replica's memory.
-    let jwks = http().get(format!("{}/oauth2/jwks", server.base)).send();
-    let jwks = expect_status(jwks.await.unwrap(), 200).await;
-    assert!(!jwks["keys"].as_array().unwrap().is_empty());
+    // Writes in flight when the database goes away each land whole or not at all.
+    let created_users = writes_racing_a_cut(&surfaces, &proxy).await;
+    refused_while_down(&surfaces, proxy.port).await;
 
     // The database comes back: no restart, and no 500 on the way.
     proxy.restore().await;
     readiness(&server.base, 200).await;
-    let orgs = retry_until_ok(|| {
-        http()
-            .get(format!("{}/api/v1/organizations", server.base))
-            .bearer_auth(cluster_key)
-            .send()
-    })
-    .await;
+    let orgs = retry_until_ok(|| surfaces.organizations()).await;
     assert_eq!(orgs["data"][0]["slug"], "acme");
-    let refreshed = retry_until_ok(|| post_form(&server.base, "/oauth2/token", creds, &form)).await;
+    let refreshed = retry_until_ok(|| surfaces.refresh()).await;
     assert!(refreshed["refresh_token"].is_string());
-    let listed = retry_until_ok(|| {
-        http()
-            .get(format!("{scim_base}/Users?count=100"))
-            .bearer_auth(&scim_token)
-            .send()
-    })
-    .await;
+    let listed = retry_until_ok(|| surfaces.scim_users()).await;
     let resources = listed["Resources"].as_array().unwrap();
     assert_eq!(
         listed["totalResults"],
