@@ -74,8 +74,9 @@ async fn key_rotation_on_one_replica_reaches_the_other_without_restart() {
     }
     eprintln!(
         "{test}: replica A signed with the new key after {:?}, replica B after {:?} \
-         (bound: {KEY_REFRESH})",
+         (bound: {} s, then the next request)",
         switched[0].unwrap(),
-        switched[1].unwrap()
+        switched[1].unwrap(),
+        KEY_REFRESH.num_seconds()
     );
 }
