@@ -233,7 +233,7 @@ pub fn page_for(
         crate::error::status_of(e.kind())
     });
     let mut response = page(status, body, cookies);
-    if let Some(wait) = error.and_then(Error::retry_after)
+    if let Some(wait) = error.and_then(crate::error::retry_after_of)
         && let Ok(value) = wait.as_secs().max(1).to_string().parse()
     {
         response

@@ -2,6 +2,8 @@
 //! `{code, message, field?, request_id}`; a 5xx logs its cause and returns a generic message.
 //! (The OAuth, SCIM and HTML surfaces will render the same errors in their own formats here.)
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -51,6 +53,23 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
 }
 
+/// What a client is told to wait (`Retry-After`) when a dependency is down: about as long as
+/// a reconnection to PostgreSQL or Redis takes once it is back.
+pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// When the client may try again: the error's own wait (rate limits), or
+/// [`UNAVAILABLE_RETRY_AFTER`] when a dependency is down. Every surface sends it as
+/// `Retry-After`.
+pub fn retry_after_of(error: &Error) -> Option<Duration> {
+    error
+        .retry_after()
+        .or((error.kind() == ErrorKind::Unavailable).then_some(UNAVAILABLE_RETRY_AFTER))
+}
+
+fn retry_after_header(wait: Duration) -> (header::HeaderName, String) {
+    (header::RETRY_AFTER, wait.as_secs().max(1).to_string())
+}
+
 /// The HTTP status for each kind of failure.
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
@@ -84,8 +103,8 @@ impl ResponseError for ApiError {
             tracing::info!(code = %error.code(), field = error.field(), "{}", error.message());
         }
         let mut response = HttpResponse::build(status);
-        if let Some(wait) = error.retry_after() {
-            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        if let Some(wait) = retry_after_of(error) {
+            response.insert_header(retry_after_header(wait));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((
@@ -194,8 +213,8 @@ impl ResponseError for OAuthError {
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::PRAGMA, "no-cache"));
-        if let Some(wait) = error.retry_after() {
-            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        if let Some(wait) = retry_after_of(error) {
+            response.insert_header(retry_after_header(wait));
         }
         match error.code() {
             ErrorCode::InvalidClient => {
@@ -258,6 +277,7 @@ impl ResponseError for HtmlError {
             tracing::info!(code = %error.code(), "{}", error.message());
         }
         let title = match error.code() {
+            _ if error.kind() == ErrorKind::Unavailable => "Tessera is briefly unavailable",
             _ if status.is_server_error() => "Something went wrong",
             ErrorCode::CsrfCheckFailed => "This form expired",
             ErrorCode::RateLimited | ErrorCode::AccountLocked => "Too many attempts",
@@ -270,9 +290,11 @@ impl ResponseError for HtmlError {
             error.code().as_str(),
             &current_request_id().unwrap_or_default(),
         );
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(page)
+        let mut response = HttpResponse::build(status);
+        if let Some(wait) = retry_after_of(error) {
+            response.insert_header(retry_after_header(wait));
+        }
+        response.content_type("text/html; charset=utf-8").body(page)
     }
 }
 
@@ -296,7 +318,7 @@ impl From<scim::ScimError> for ScimApiError {
 
 impl From<Error> for ScimApiError {
     fn from(error: Error) -> Self {
-        let retry_after = error.retry_after();
+        let retry_after = retry_after_of(&error);
         Self {
             body: error.into(),
             retry_after,
@@ -326,8 +348,11 @@ impl ResponseError for ScimApiError {
         }
         let mut response = HttpResponse::build(status);
         response.content_type("application/scim+json");
-        if let Some(wait) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        // The directory answers 503 itself when the database is down (as a SCIM error).
+        let unavailable =
+            (status == StatusCode::SERVICE_UNAVAILABLE).then_some(UNAVAILABLE_RETRY_AFTER);
+        if let Some(wait) = self.retry_after.or(unavailable) {
+            response.insert_header(retry_after_header(wait));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((

@@ -341,9 +341,20 @@ impl From<sea_orm::DbErr> for Error {
         use sea_orm::DbErr;
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::unavailable(err),
-            ref busy if is_database_busy(busy) => Self::unavailable(err),
+            ref failed if is_database_busy(failed) || is_connection_lost(failed) => {
+                Self::unavailable(err)
+            }
             other => Self::internal(other),
         }
+    }
+}
+
+/// The driver's error under a query or statement failure.
+fn sqlx_error(err: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
     }
 }
 
@@ -351,17 +362,32 @@ impl From<sea_orm::DbErr> for Error {
 /// `SQLITE_BUSY`/`SQLITE_LOCKED` and their extended codes) or a serialization failure or
 /// deadlock (PostgreSQL `40001`/`40P01`): retrying later may work, so this is a 503, not a bug.
 fn is_database_busy(err: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    let Some(code) = sqlx_error(err)
+        .and_then(|e| e.as_database_error())
+        .and_then(|d| d.code())
     else {
-        return false;
-    };
-    let Some(code) = e.as_database_error().and_then(|d| d.code()) else {
         return false;
     };
     let code = code.as_ref();
     matches!(code, "40001" | "40P01")
         || code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+/// True when the connection broke under a statement (the database restarted, a proxy or the
+/// network cut it) or the server refused to serve: I/O, TLS and protocol failures, a closed
+/// pool, PostgreSQL's connection exceptions (class `08`), shutdowns (`57P01`–`57P03`) and "too
+/// many connections" (`53300`). The server rolls back a transaction whose connection dropped;
+/// retrying once the database is back works, so this is a 503.
+fn is_connection_lost(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as E;
+    match sqlx_error(err) {
+        Some(E::Io(_) | E::Tls(_) | E::Protocol(_) | E::PoolTimedOut | E::PoolClosed) => true,
+        Some(E::WorkerCrashed) => true,
+        Some(E::Database(db)) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
 }
 
 impl From<crate::store::StoreError> for Error {
@@ -403,6 +429,21 @@ pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_database_connection_is_unavailable_not_internal() {
+        use sea_orm::{DbErr, RuntimeErr};
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        let io = sea_orm::sqlx::Error::Io(eof);
+        let broken = DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(io)));
+        assert_eq!(Error::from(broken).kind(), ErrorKind::Unavailable);
+        let closed = DbErr::Exec(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::PoolClosed,
+        )));
+        assert_eq!(Error::from(closed).kind(), ErrorKind::Unavailable);
+        let bug = DbErr::Custom("a query we got wrong".into());
+        assert_eq!(Error::from(bug).kind(), ErrorKind::Internal);
+    }
 
     #[test]
     fn codes_are_unique_snake_case() {

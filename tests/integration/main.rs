@@ -17,6 +17,7 @@ mod openapi;
 mod ops;
 mod organizations;
 mod provider;
+mod replicas;
 mod saml;
 mod scim;
 mod store;

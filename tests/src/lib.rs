@@ -8,8 +8,11 @@
 
 pub mod authenticator;
 pub mod dns;
+pub mod proxy;
 pub mod real;
 pub mod receiver;
+pub mod redis_server;
+pub mod replicas;
 pub mod saml_idp;
 pub mod smtp;
 pub mod static_http;
@@ -128,9 +131,9 @@ impl FreshDatabase {
 
 /// A per-test Redis namespace, deleted with the guard.
 #[derive(Debug)]
-struct RedisNamespace {
-    url: String,
-    namespace: String,
+pub(crate) struct RedisNamespace {
+    pub(crate) url: String,
+    pub(crate) namespace: String,
 }
 
 impl Drop for RedisNamespace {

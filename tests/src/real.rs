@@ -31,26 +31,17 @@ pub struct RealServer {
     pub base: String,
     env: Vec<(String, String)>,
     child: Child,
-    _database: FreshDatabase,
+    _database: Option<FreshDatabase>,
     data_dir: tempfile::TempDir,
 }
 
 impl RealServer {
     /// Starts the binary and waits until `/healthz` answers.
     pub async fn start(extra_env: &[(&str, &str)]) -> Self {
-        let data_dir = tempfile::tempdir().unwrap();
         let database = FreshDatabase::create().await;
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut env: Vec<(String, String)> = vec![
-            (
-                "TESSERA_DATA_DIR".into(),
-                data_dir.path().display().to_string(),
-            ),
-            ("TESSERA_LISTEN".into(), format!("127.0.0.1:{port}")),
-            ("TESSERA_PUBLIC_URL".into(), base.clone()),
-            ("TESSERA_LOG_FORMAT".into(), "json".into()),
-        ];
+        let mut env: Vec<(String, String)> = vec![("TESSERA_PUBLIC_URL".into(), base)];
         if let Some(url) = &database.url {
             env.push(("DATABASE_URL".into(), url.clone()));
         }
@@ -64,6 +55,27 @@ impl RealServer {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
+        Self::start_on(port, env, Some(database)).await
+    }
+
+    /// Starts the binary on `port` with `env` (which names the database, the store and anything
+    /// else; the data directory, listen address and log format are added here) and waits until
+    /// `/healthz` answers. `database` is dropped with the server.
+    pub async fn start_on(
+        port: u16,
+        mut env: Vec<(String, String)>,
+        database: Option<FreshDatabase>,
+    ) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        env.extend([
+            (
+                "TESSERA_DATA_DIR".to_owned(),
+                data_dir.path().display().to_string(),
+            ),
+            ("TESSERA_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
+            ("TESSERA_LOG_FORMAT".to_owned(), "json".to_owned()),
+        ]);
         // The log (stderr), kept for `log()` until the data directory goes.
         let log = std::fs::File::create(data_dir.path().join(SERVE_LOG)).unwrap();
         let child = command(&env)
@@ -81,6 +93,13 @@ impl RealServer {
         };
         server.wait_healthy().await;
         server
+    }
+
+    /// Kills the process at once (SIGKILL: no graceful shutdown, like a crashed host) and
+    /// reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     async fn wait_healthy(&mut self) {

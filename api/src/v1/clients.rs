@@ -308,7 +308,8 @@ pub async fn update_client(
     Ok(web::Json(client.into()))
 }
 
-/// Gives a confidential app a new secret; the old one stops working at once.
+/// Gives a confidential app a new secret. The new one works at once on every replica; the old
+/// one stops at once on this replica and within 5 seconds on the others.
 #[utoipa::path(
     tag = "clients",
     params(("client_id" = String, Path, description = "The app's client_id")),

@@ -198,15 +198,22 @@ impl Broker {
             )
         };
         let client_id = params.client_id.as_deref().ok_or_else(unknown)?;
-        let client = self.find_client(client_id).await?.ok_or_else(unknown)?;
         let redirect_uri = params.redirect_uri.as_deref().ok_or_else(|| {
             Error::new(
                 ErrorCode::RedirectUriMismatch,
                 "the sign-in link has no redirect_uri",
             )
         })?;
-        let native = client.client_type == ClientType::Public;
-        if !redirect::matches(&list_of(&client.redirect_uris), redirect_uri, native) {
+        let registered = |client: &Client| {
+            let native = client.client_type == ClientType::Public;
+            redirect::matches(&list_of(&client.redirect_uris), redirect_uri, native)
+        };
+        let mut client = self.find_client(client_id).await?.ok_or_else(unknown)?;
+        if !registered(&client) {
+            // This replica's copy may predate a redirect URI added through another replica.
+            client = self.reload_client(client_id).await?.ok_or_else(unknown)?;
+        }
+        if !registered(&client) {
             return Err(Error::new(
                 ErrorCode::RedirectUriMismatch,
                 "the app sent a redirect_uri that is not registered for it",

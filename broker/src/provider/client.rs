@@ -303,10 +303,20 @@ impl Broker {
         let Ok(id) = client_id.parse::<ClientId>() else {
             return Ok(None);
         };
-        let now = self.now();
-        if let Some(cached) = self.client_cache().get(id, now) {
+        if let Some(cached) = self.client_cache().get(id, self.now()) {
             return Ok(Some(Client::clone(&cached)));
         }
+        self.reload_client(client_id).await
+    }
+
+    /// Reads an app from the database (refreshing this replica's cache). Used before refusing
+    /// a request that a cached copy would refuse: the app may have just been given a new
+    /// secret or redirect URI through another replica.
+    pub(crate) async fn reload_client(&self, client_id: &str) -> Result<Option<Client>> {
+        let Ok(id) = client_id.parse::<ClientId>() else {
+            return Ok(None);
+        };
+        let now = self.now();
         let found = client::Entity::find_by_id(id).one(self.db()).await?;
         if let Some(client) = &found {
             self.client_cache()

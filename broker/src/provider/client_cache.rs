@@ -1,7 +1,9 @@
 //! Each replica's short-lived copy of the apps it serves. Every token request authenticates an
 //! app; reading it from the database each time costs more than signing the token. Changes made
-//! on this replica take effect at once (the entry is dropped); on other replicas within
-//! [`CLIENT_TTL`].
+//! on this replica take effect at once (the entry is dropped). On other replicas, whatever a
+//! change allows works at once (a secret or redirect URI the copy refuses is checked again
+//! against the database before the request is refused), and whatever it takes away (an old
+//! secret, a deleted app, a removed redirect URI) stops within [`CLIENT_TTL`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

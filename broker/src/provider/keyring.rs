@@ -1,8 +1,11 @@
 //! The key ring: each replica's in-memory copy of the published keys (for the JWKS and for
-//! verifying tokens) and the current private keys (for signing), reloaded from the database
-//! every [`RELOAD_AFTER`] so a rotation on one replica reaches the others without a restart.
+//! verifying tokens) and the current private keys (for signing). Every [`KEY_REFRESH`] one
+//! request per replica reads the key rows again (a few rows, no decryption unless they
+//! changed), so a rotation on any replica or from the CLI reaches every replica without a
+//! restart, within that bound.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -17,15 +20,27 @@ use super::jws::Signer;
 use crate::Broker;
 use crate::error::{Error, ErrorCode, Result};
 
-/// How stale a replica's copy may get. Next keys are published a whole rotation interval
-/// before they sign, and retired keys stay published past their tokens' lifetime, so a replica
-/// that has not reloaded yet still signs and verifies with keys everyone knows.
-const RELOAD_AFTER: chrono::Duration = chrono::Duration::seconds(30);
+/// How stale a replica's copy may get: a key rotated anywhere signs on every replica, and a
+/// key published anywhere is in every replica's JWKS, at most this long after the change (a
+/// replica with no traffic catches up on its next request). Next keys are published a whole
+/// rotation interval before they sign, and retired keys stay published past their tokens'
+/// lifetime, so a replica that has not refreshed yet still signs and verifies with keys
+/// everyone knows.
+pub const KEY_REFRESH: chrono::Duration = chrono::Duration::seconds(2);
+
+/// How long a refresh may hold up the request that makes it while a loaded copy exists.
+const REFRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Which keys a load saw, in which state: when the rows still say the same, nothing is
+/// decrypted or parsed again.
+type Fingerprint = Vec<(String, KeyState)>;
 
 /// The keys loaded at one moment.
 #[derive(Debug)]
 pub struct LoadedKeys {
-    loaded_at: DateTime<Utc>,
+    /// When the rows were last found unchanged (milliseconds since the epoch).
+    checked_at: AtomicI64,
+    fingerprint: Fingerprint,
     signers: HashMap<SigningAlg, Signer>,
     verifiers: HashMap<String, (Algorithm, DecodingKey)>,
     jwks: String,
@@ -37,12 +52,19 @@ impl LoadedKeys {
     pub fn jwks_json(&self) -> &str {
         &self.jwks
     }
+
+    fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        now.timestamp_millis() - self.checked_at.load(Ordering::Relaxed)
+            < KEY_REFRESH.num_milliseconds()
+    }
 }
 
 /// The cache slot inside the broker.
 #[derive(Debug, Default)]
 pub(crate) struct KeyRing {
     loaded: RwLock<Option<Arc<LoadedKeys>>>,
+    /// Held by the one request that refreshes; the others keep using the copy they have.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 fn algorithm(alg: SigningAlg) -> Algorithm {
@@ -51,6 +73,12 @@ fn algorithm(alg: SigningAlg) -> Algorithm {
         SigningAlg::Es256 => Algorithm::ES256,
         SigningAlg::EdDsa => Algorithm::EdDSA,
     }
+}
+
+fn fingerprint_of(rows: &[signing_key::Model]) -> Fingerprint {
+    let mut fingerprint: Fingerprint = rows.iter().map(|k| (k.kid.clone(), k.state)).collect();
+    fingerprint.sort_by(|a, b| a.0.cmp(&b.0));
+    fingerprint
 }
 
 /// Tokens of one kind never pass for another (an ID token or a logout token at userinfo, a
@@ -70,17 +98,47 @@ fn invalid_token(reason: impl std::fmt::Display) -> Error {
 }
 
 impl Broker {
-    /// The current key ring, reloading it when it is older than [`RELOAD_AFTER`].
+    /// This replica's key ring, refreshed when older than [`KEY_REFRESH`]. While the database
+    /// cannot be read, the copy already loaded keeps serving (its keys stay valid for longer
+    /// than any outage a load balancer would wait out).
     pub async fn keys(&self) -> Result<Arc<LoadedKeys>> {
         let now = self.now();
-        if let Some(loaded) = self.key_ring().current()
-            && now - loaded.loaded_at < RELOAD_AFTER
+        let current = self.key_ring().current();
+        if let Some(loaded) = &current
+            && loaded.is_fresh(now)
         {
-            return Ok(loaded);
+            return Ok(loaded.clone());
         }
-        let loaded = Arc::new(self.load_keys(now).await?);
-        self.key_ring().store(loaded.clone());
-        Ok(loaded)
+        let _refreshing = match (&current, self.key_ring().refreshing.try_lock()) {
+            (_, Ok(guard)) => guard,
+            (Some(loaded), Err(_)) => return Ok(loaded.clone()),
+            (None, Err(_)) => self.key_ring().refreshing.lock().await,
+        };
+        let current = self.key_ring().current();
+        if let Some(loaded) = &current
+            && loaded.is_fresh(now)
+        {
+            return Ok(loaded.clone());
+        }
+        let Some(stale) = current.clone() else {
+            return self.refresh_keys(now, None).await;
+        };
+        // With a copy in hand, a database that does not answer soon costs this request no
+        // more than REFRESH_WAIT.
+        let refreshed = tokio::time::timeout(REFRESH_WAIT, self.refresh_keys(now, current)).await;
+        match refreshed {
+            Ok(Ok(loaded)) => Ok(loaded),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot refresh signing keys; using the loaded copy");
+                Ok(stale)
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "signing keys not refreshed within {REFRESH_WAIT:?}; using the loaded copy"
+                );
+                Ok(stale)
+            }
+        }
     }
 
     /// Drops this replica's copy so the next use reloads (after this replica changed keys).
@@ -90,7 +148,13 @@ impl Broker {
         }
     }
 
-    async fn load_keys(&self, now: DateTime<Utc>) -> Result<LoadedKeys> {
+    /// Reads the key rows; keeps `current` when they are unchanged, else decrypts and parses
+    /// them into a new copy.
+    async fn refresh_keys(
+        &self,
+        now: DateTime<Utc>,
+        current: Option<Arc<LoadedKeys>>,
+    ) -> Result<Arc<LoadedKeys>> {
         let published = signing_key::Entity::find()
             .filter(
                 Condition::any()
@@ -99,6 +163,26 @@ impl Broker {
             )
             .all(self.db())
             .await?;
+        let fingerprint = fingerprint_of(&published);
+        if let Some(current) = current
+            && current.fingerprint == fingerprint
+        {
+            current
+                .checked_at
+                .store(now.timestamp_millis(), Ordering::Relaxed);
+            return Ok(current);
+        }
+        let loaded = Arc::new(self.load_keys(now, fingerprint, published)?);
+        self.key_ring().store(loaded.clone());
+        Ok(loaded)
+    }
+
+    fn load_keys(
+        &self,
+        now: DateTime<Utc>,
+        fingerprint: Fingerprint,
+        published: Vec<signing_key::Model>,
+    ) -> Result<LoadedKeys> {
         let mut signers = HashMap::new();
         let mut verifiers = HashMap::new();
         let mut jwks = Vec::with_capacity(published.len());
@@ -117,7 +201,8 @@ impl Broker {
             jwks.push(key.public_jwk);
         }
         Ok(LoadedKeys {
-            loaded_at: now,
+            checked_at: AtomicI64::new(now.timestamp_millis()),
+            fingerprint,
             signers,
             verifiers,
             jwks: json!({ "keys": jwks }).to_string(),

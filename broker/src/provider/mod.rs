@@ -4,7 +4,7 @@
 
 pub mod authorize;
 pub mod client;
-pub(crate) mod client_cache;
+pub mod client_cache;
 mod client_settings;
 pub mod consent;
 pub mod device;

@@ -16,9 +16,17 @@ pub(crate) struct Browser {
 
 impl Browser {
     pub(crate) fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser talking to the server at `base` (change `base` to reach another replica).
+    pub(crate) fn at(base: &str) -> Self {
         Self {
-            client: app.browser(),
-            base: app.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
             cookies: HashMap::new(),
         }
     }

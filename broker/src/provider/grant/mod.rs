@@ -91,21 +91,34 @@ fn secrets_match(presented: &SecretString, stored: Option<&[u8]>) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(&presented, stored).is_ok()
 }
 
+/// Whether `auth` proves to be `client`: the method it registered, and its secret (or, for a
+/// public app, none).
+fn authenticates(client: &Client, auth: &ClientAuth) -> bool {
+    let method_fits = client.token_endpoint_auth_method == auth.method();
+    let secret_fits = match auth {
+        ClientAuth::Basic { secret, .. } | ClientAuth::Post { secret, .. } => {
+            secrets_match(secret, client.secret_hash.as_deref())
+        }
+        ClientAuth::Public { .. } => client.client_type == ClientType::Public,
+    };
+    method_fits && secret_fits
+}
+
 impl Broker {
     /// Authenticates the app making a token, introspection or revocation request. Failures
     /// count against a per-IP limit.
     pub async fn authenticate_client(&self, auth: &ClientAuth, ip: Option<&str>) -> Result<Client> {
-        let client = self.find_client(auth.client_id()).await?;
-        let authenticated = client.filter(|client| {
-            let method_fits = client.token_endpoint_auth_method == auth.method();
-            let secret_fits = match auth {
-                ClientAuth::Basic { secret, .. } | ClientAuth::Post { secret, .. } => {
-                    secrets_match(secret, client.secret_hash.as_deref())
-                }
-                ClientAuth::Public { .. } => client.client_type == ClientType::Public,
-            };
-            method_fits && secret_fits
-        });
+        let mut authenticated = self
+            .find_client(auth.client_id())
+            .await?
+            .filter(|client| authenticates(client, auth));
+        if authenticated.is_none() {
+            // This replica's copy may predate a secret set through another replica.
+            authenticated = self
+                .reload_client(auth.client_id())
+                .await?
+                .filter(|client| authenticates(client, auth));
+        }
         match authenticated {
             Some(client) => Ok(client),
             None => {
