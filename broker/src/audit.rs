@@ -76,7 +76,7 @@ audit_actions! {
     RecoveryCodesGenerated = "recovery_codes.generated", "A new set of recovery codes replaced the old one.";
     RecoveryCodeUsed = "recovery_code.used", "A recovery code stood in for the second factor (data: remaining).";
     ConnectionCreated = "connection.created", "An upstream IdP connection was created as a draft (data: kind, preset, issuer).";
-    ConnectionUpdated = "connection.updated", "A connection's name, secret or claim settings changed (data: secret_rotated).";
+    ConnectionUpdated = "connection.updated", "A connection's name, secret or settings changed, or its SAML metadata was replaced or refreshed (data: secret_rotated, metadata_replaced, metadata_refreshed).";
     ConnectionActivated = "connection.activated", "A connection started being used for sign-in.";
     ConnectionDeactivated = "connection.deactivated", "A connection stopped being used for sign-in (its identities are kept).";
     ConnectionDeleted = "connection.deleted", "A connection was deleted with the identities linked through it.";

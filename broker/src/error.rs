@@ -181,6 +181,7 @@ error_codes! {
     OidcGroupsUnavailable = "oidc_groups_unavailable", Unprocessable, "SSO (Entra ID): the token signals a groups overage and the groups could not be read from Microsoft Graph.";
     SamlMetadataInvalid = "saml_metadata_invalid", InvalidInput, "SAML: the IdP metadata is not usable (not SAML 2.0 metadata, no IdP, no HTTP-Redirect SingleSignOnService, a bad certificate, a DTD, or too large).";
     SamlMetadataUnsigned = "saml_metadata_unsigned", InvalidInput, "SAML: the IdP metadata has no signing certificate, so responses could not be verified.";
+    SamlMetadataMissing = "saml_metadata_missing", Conflict, "SAML: the connection has no IdP metadata yet, so it cannot be activated or used; add metadata_url or metadata_xml.";
     SamlMetadataFetchFailed = "saml_metadata_fetch_failed", Unprocessable, "SAML: the metadata URL could not be read (unreachable, not HTTP 200, or not text).";
     SamlResponseMissing = "saml_response_missing", InvalidInput, "SAML ACS: the POST has no SAMLResponse.";
     SamlResponseMalformed = "saml_response_malformed", InvalidInput, "SAML ACS: the response is not base64, not well-formed XML, has a DTD, is not a SAML 2.0 Response, or lacks a required element.";

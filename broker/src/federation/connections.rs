@@ -451,6 +451,12 @@ impl Broker {
         if current.status == status {
             return Ok(current);
         }
+        if status == ConnectionStatus::Active
+            && current.kind == ConnectionKind::Saml
+            && Self::saml_settings(&current)?.certificates.is_empty()
+        {
+            return Err(crate::federation::saml::metadata_missing());
+        }
         let now = self.now();
         let txn = self.begin_write().await?;
         let mut model: connection::ActiveModel = current.into();

@@ -122,7 +122,6 @@ async fn bad_metadata_and_settings_are_refused_field_by_field_and_nothing_is_cre
             "saml_metadata_invalid",
             "metadata_xml",
         ),
-        (json!({}), "missing_field", "metadata_xml"),
         (
             json!({"metadata_xml": good, "metadata_url": idp.metadata_url()}),
             "missing_field",
@@ -188,6 +187,58 @@ async fn bad_metadata_and_settings_are_refused_field_by_field_and_nothing_is_cre
 
     let listed = app.admin(Method::GET, CONNECTIONS).send().await.unwrap();
     assert_eq!(expect_status(listed, 200).await["data"], json!([]));
+}
+
+#[tokio::test]
+async fn a_connection_made_before_the_idp_app_waits_for_its_metadata() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    // Okta and Entra need Tessera's SP values to create their app, whose metadata comes after.
+    let created = create(
+        &app,
+        json!({"kind": "saml", "name": "Acme Okta", "preset": "okta"}),
+    )
+    .await;
+    let connection = expect_status(created, 201).await;
+    let id = connection["id"].as_str().unwrap();
+    assert!(connection["acs_url"].as_str().unwrap().ends_with("/acs"));
+    assert_eq!(connection["warnings"][0]["code"], "saml_metadata_missing");
+    let activate = app
+        .admin(Method::POST, &format!("{CONNECTIONS}/{id}/activate"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(activate, 409, "saml_metadata_missing", None).await;
+    let mut browser = Browser::new(&app);
+    let test = app
+        .admin(Method::POST, &format!("{CONNECTIONS}/{id}/test-logins"))
+        .send()
+        .await
+        .unwrap();
+    let test = expect_status(test, 201).await;
+    let url = url::Url::parse(test["url"].as_str().unwrap()).unwrap();
+    let start = browser
+        .get(&format!("{}?{}", url.path(), url.query().unwrap()))
+        .await;
+    refused(start, "saml_metadata_missing").await;
+
+    let idp = SamlIdp::start();
+    let patched = app
+        .admin(Method::PATCH, &format!("{CONNECTIONS}/{id}"))
+        .json(&json!({"metadata_url": idp.metadata_url()}))
+        .send()
+        .await
+        .unwrap();
+    let patched = expect_status(patched, 200).await;
+    assert_eq!(patched["saml"]["idp_entity_id"], idp.entity_id);
+    assert_eq!(patched["saml"]["metadata_url"], idp.metadata_url());
+    assert!(patched.get("warnings").is_none(), "{patched}");
+    let activate = app
+        .admin(Method::POST, &format!("{CONNECTIONS}/{id}/activate"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_status(activate, 200).await["status"], "active");
 }
 
 #[tokio::test]

@@ -61,6 +61,14 @@ fn continuation_key(token: &str) -> String {
     format!("saml-continue:{}", secret_digest(token))
 }
 
+/// A SAML connection whose IdP metadata was never given.
+pub(crate) fn metadata_missing() -> Error {
+    Error::new(
+        ErrorCode::SamlMetadataMissing,
+        "this SAML connection has no IdP metadata yet; add it (metadata_url or metadata_xml) first",
+    )
+}
+
 fn stale() -> Error {
     Error::new(
         ErrorCode::SsoStateInvalid,
@@ -76,6 +84,9 @@ impl Broker {
         relay_state: &str,
     ) -> Result<AuthnRequest> {
         let settings = Self::saml_settings(connection)?;
+        if settings.certificates.is_empty() {
+            return Err(metadata_missing());
+        }
         let keys = settings
             .sign_requests
             .then(|| self.sp_keys(connection.id, connection.secrets_encrypted.as_deref()))

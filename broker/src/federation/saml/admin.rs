@@ -212,7 +212,8 @@ impl Broker {
         }
     }
 
-    /// Creates a SAML connection in `draft`, with fresh SP keys.
+    /// Creates a SAML connection in `draft`, with fresh SP keys; the IdP's metadata may follow
+    /// later (`update_connection`), before any sign-in or activation.
     pub async fn create_saml_connection(
         &self,
         owner: ConnectionOwner<'_>,
@@ -220,9 +221,12 @@ impl Broker {
     ) -> Result<Connection> {
         owner.check()?;
         let name = validate::name("name", &new.name)?;
-        let (metadata_url, found) = self
-            .read_metadata(new.metadata_xml.as_deref(), new.metadata_url.as_deref())
-            .await?;
+        // Without metadata the connection waits for it (the admin first needs Tessera's SP
+        // values to set up the IdP, whose metadata comes after).
+        let read = match (&new.metadata_xml, &new.metadata_url) {
+            (None, None) => None,
+            (xml, url) => Some(self.read_metadata(xml.as_deref(), url.as_deref()).await?),
+        };
         let id = ConnectionId::new();
         let keys = self.generate_sp_keys(id)?;
         let now = self.now();
@@ -234,7 +238,7 @@ impl Broker {
             name_id_format: None,
             idp_wants_signed_requests: false,
             sign_requests: false,
-            metadata_url,
+            metadata_url: None,
             metadata_fetched_at: now,
             metadata_refresh_hours: DEFAULT_REFRESH_HOURS,
             metadata_refresh_error: None,
@@ -247,7 +251,10 @@ impl Broker {
             sp_signing_certificate: keys.signing_certificate,
             sp_encryption_certificate: keys.encryption_certificate,
         };
-        adopt(&mut settings, found, now);
+        if let Some((metadata_url, found)) = read {
+            settings.metadata_url = metadata_url;
+            adopt(&mut settings, found, now);
+        }
         apply(&mut settings, new.options)?;
         let txn = self.begin_write().await?;
         let created = connection::ActiveModel {
@@ -450,6 +457,12 @@ impl Broker {
                 }
             })
             .collect();
+        if settings.certificates.is_empty() {
+            warnings.push(Warning {
+                code: "saml_metadata_missing",
+                message: "the IdP's metadata is not set yet: set up the IdP with the SP entity ID and ACS URL, then add its metadata (metadata_url or metadata_xml)".into(),
+            });
+        }
         if let Some(error) = &settings.metadata_refresh_error {
             warnings.push(Warning {
                 code: "saml_metadata_refresh_failed",

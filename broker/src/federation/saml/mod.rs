@@ -17,6 +17,7 @@ pub mod xml;
 mod acs;
 mod admin;
 
+pub(crate) use self::acs::metadata_missing;
 pub use self::acs::{SamlAccepted, SamlPost};
 pub use self::admin::{NewSamlConnection, SamlChanges, SamlOptions, Warning};
 pub use self::settings::{AttributeNames, IdpCertificate, SamlSettings};
