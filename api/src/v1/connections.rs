@@ -397,6 +397,9 @@ pub struct TestLoginView {
     /// The failed check: `{code, message}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+    /// SAML: the signed (and decrypted) XML the IdP sent, as verified and read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion_xml: Option<String>,
 }
 
 fn test_view(state: &AppState, t: TestLogin) -> TestLoginView {
@@ -420,6 +423,7 @@ fn test_view(state: &AppState, t: TestLogin) -> TestLoginView {
         roles: t.roles,
         account_action: t.account_action.and_then(|a| serde_json::to_value(a).ok()),
         error: t.error.and_then(|e| serde_json::to_value(e).ok()),
+        assertion_xml: t.assertion_xml,
         id: t.id,
     }
 }
