@@ -419,7 +419,10 @@ async fn test_logins_show_the_signed_assertion_mapped_roles_and_failed_checks() 
     assert_eq!(ok["account_action"], "create");
     assert_eq!(ok["profile"]["email"], "ivy@acme.test");
     let xml = ok["assertion_xml"].as_str().unwrap();
-    assert!(xml.contains("Assertion") && xml.contains("ivy@acme.test"), "{xml}");
+    assert!(
+        xml.contains("Assertion") && xml.contains("ivy@acme.test"),
+        "{xml}"
+    );
     assert!(
         page.contains("The signed SAML the identity provider sent"),
         "{page}"
