@@ -153,6 +153,19 @@ impl Drop for RedisNamespace {
     }
 }
 
+/// How long a test client reuses an idle connection: less than the server's keep-alive (5 s),
+/// so a request never races the server closing the connection it was sent on (which hyper
+/// reports as `IncompleteMessage` on a busy machine).
+pub const IDLE_CONNECTION_REUSE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// An HTTP client for talking to the app (see [`IDLE_CONNECTION_REUSE`]).
+pub fn client() -> Client {
+    Client::builder()
+        .pool_idle_timeout(IDLE_CONNECTION_REUSE)
+        .build()
+        .unwrap()
+}
+
 /// Options for [`TestApp::spawn_with`].
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -235,7 +248,7 @@ impl TestApp {
             base,
             admin_key,
             dns,
-            client: Client::new(),
+            client: client(),
             config,
             server: Some(server),
             _database: database,
@@ -495,6 +508,7 @@ impl TestApp {
     pub fn browser(&self) -> Client {
         Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(IDLE_CONNECTION_REUSE)
             .build()
             .unwrap()
     }

@@ -107,6 +107,7 @@ impl SamlIdp {
             _stdin: stdin,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(crate::IDLE_CONNECTION_REUSE)
                 .build()
                 .unwrap(),
         }

@@ -24,6 +24,7 @@ impl Browser {
         Self {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(tessera_tests::IDLE_CONNECTION_REUSE)
                 .build()
                 .unwrap(),
             base: base.to_owned(),
