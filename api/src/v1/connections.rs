@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AdminCaller, OrgAdmin};
+use crate::extract::{AdminCaller, OrgSetup};
 use crate::json::Json;
 use crate::query::Query;
 use crate::server::AppState;
@@ -90,6 +90,9 @@ impl From<PresetBody> for Preset {
 pub struct CreateConnection {
     /// `oidc` (SAML: see the SAML connection issue).
     pub kind: KindBody,
+    /// The id from `GET …/connection-endpoints`, when the redirect URI it came with was
+    /// registered at the IdP first; a new id when absent.
+    pub id: Option<Uuid>,
     /// Display name.
     #[schema(example = "Acme Entra ID")]
     pub name: String,
@@ -221,6 +224,7 @@ fn new_oidc(body: CreateConnection) -> Result<NewOidcConnection, ApiError> {
         )));
     }
     Ok(NewOidcConnection {
+        id: body.id.map(Into::into),
         name: body.name,
         issuer: required("issuer", body.issuer)?,
         client_id: required("client_id", body.client_id)?,
@@ -307,7 +311,7 @@ fn test_view(state: &AppState, t: TestLogin) -> TestLoginView {
 #[post("/organizations/{org}/connections")]
 pub async fn create_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     body: Json<CreateConnection>,
 ) -> Result<Created<ConnectionView>, ApiError> {
     let new = new_oidc(body.0)?;
@@ -328,7 +332,7 @@ pub async fn create_connection(
 #[get("/organizations/{org}/connections")]
 pub async fn list_connections(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     query: Query<ListQuery>,
 ) -> Result<web::Json<List<ConnectionView>>, ApiError> {
     let page = state
@@ -375,7 +379,7 @@ pub struct UpdateConnection {
 #[patch("/organizations/{org}/connections/{id}")]
 pub async fn update_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
     body: Json<UpdateConnection>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
@@ -409,7 +413,7 @@ pub async fn update_connection(
 #[get("/organizations/{org}/connections/{id}")]
 pub async fn get_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     let id = connection_id(&path.1)?;
@@ -447,7 +451,7 @@ async fn set_status(
 #[post("/organizations/{org}/connections/{id}/activate")]
 pub async fn activate_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     set_status(
@@ -472,7 +476,7 @@ pub async fn activate_connection(
 #[post("/organizations/{org}/connections/{id}/deactivate")]
 pub async fn deactivate_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     set_status(
@@ -497,7 +501,7 @@ pub async fn deactivate_connection(
 #[delete("/organizations/{org}/connections/{id}")]
 pub async fn delete_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = connection_id(&path.1)?;
@@ -522,7 +526,7 @@ pub async fn delete_connection(
 #[post("/organizations/{org}/connections/{id}/test-logins")]
 pub async fn create_test_login(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<Created<TestLoginView>, ApiError> {
     let id = connection_id(&path.1)?;
@@ -547,7 +551,7 @@ pub async fn create_test_login(
 #[get("/organizations/{org}/connections/{id}/test-logins/{test}")]
 pub async fn get_test_login(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String, String)>,
 ) -> Result<web::Json<TestLoginView>, ApiError> {
     let id = connection_id(&path.1)?;

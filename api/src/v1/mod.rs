@@ -2,13 +2,17 @@
 
 mod api_keys;
 mod audit;
+mod branding;
 pub mod clients;
+mod connection_endpoints;
 mod connections;
 mod domains;
+mod me;
 mod memberships;
 mod organizations;
 mod role_mappings;
 mod scim_tokens;
+mod setup_links;
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
@@ -61,6 +65,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(connections::delete_social_connection)
         .service(role_mappings::get_role_mappings)
         .service(role_mappings::put_role_mappings)
+        .service(role_mappings::preview_role_mappings)
+        .service(connection_endpoints::get_connection_endpoints)
+        .service(setup_links::create_setup_link)
+        .service(setup_links::list_setup_links)
+        .service(setup_links::revoke_setup_link)
+        .service(branding::get_branding)
+        .service(branding::put_branding)
+        .service(branding::put_logo)
+        .service(branding::delete_logo)
+        .service(me::get_me)
         .service(scim_tokens::create_scim_token)
         .service(scim_tokens::list_scim_tokens)
         .service(scim_tokens::revoke_scim_token)

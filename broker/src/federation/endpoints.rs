@@ -1,0 +1,65 @@
+//! What an admin registers at the IdP before the connection exists: the wizard shows the
+//! redirect URI first (the IdP asks for it when the app is created there), so the connection's
+//! id is chosen here and handed back at creation. Ids stay UUIDv7 (lists page by id), so a
+//! chosen id must be one this instance issued recently.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{ConnectionId, ConnectionKind};
+
+use crate::Broker;
+use crate::error::{Error, ErrorCode, Result};
+
+/// How long an id handed out for a connection stays usable for creating it.
+const ID_VALIDITY: Duration = Duration::days(30);
+/// Clock difference tolerated between replicas.
+const ID_SKEW: Duration = Duration::minutes(5);
+
+/// The values to register at the IdP for a connection about to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionEndpoints {
+    /// The id to create the connection with.
+    pub id: ConnectionId,
+    /// OIDC: the redirect URI.
+    pub redirect_uri: Option<String>,
+}
+
+fn invalid_id(message: &str) -> Error {
+    Error::invalid(ErrorCode::InvalidConnection, "id", message.to_owned())
+}
+
+/// Checks an id given at creation: a UUIDv7 issued within the last 30 days.
+pub(crate) fn chosen_id(id: ConnectionId, now: DateTime<Utc>) -> Result<ConnectionId> {
+    let issued = id
+        .as_uuid()
+        .get_timestamp()
+        .filter(|_| id.as_uuid().get_version_num() == 7)
+        .and_then(|t| {
+            let (secs, nanos) = t.to_unix();
+            DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+        })
+        .ok_or_else(|| invalid_id("id must be one handed out by connection-endpoints"))?;
+    if issued > now + ID_SKEW || issued < now - ID_VALIDITY {
+        return Err(invalid_id(
+            "this id is older than 30 days; ask connection-endpoints for a new one",
+        ));
+    }
+    Ok(id)
+}
+
+impl Broker {
+    /// A fresh connection id and the values to register at the IdP for it.
+    pub fn connection_endpoints(&self, kind: ConnectionKind) -> Result<ConnectionEndpoints> {
+        let id = ConnectionId::new();
+        match kind {
+            ConnectionKind::Oidc => Ok(ConnectionEndpoints {
+                id,
+                redirect_uri: Some(self.oidc_redirect_uri(id)),
+            }),
+            ConnectionKind::Saml => Err(Error::invalid(
+                ErrorCode::InvalidConnection,
+                "kind",
+                "SAML connections are not available yet",
+            )),
+        }
+    }
+}
