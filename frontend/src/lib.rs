@@ -234,6 +234,8 @@ const ASSETS: &[(&str, Asset)] = &[
     embedded!("console-wizard.js", "text/javascript; charset=utf-8"),
     embedded!("console-idps.js", "text/javascript; charset=utf-8"),
     embedded!("console-rules.js", "text/javascript; charset=utf-8"),
+    embedded!("console-settings.js", "text/javascript; charset=utf-8"),
+    embedded!("console-test.js", "text/javascript; charset=utf-8"),
     embedded!("setup.js", "text/javascript; charset=utf-8"),
     embedded!("first_admin.js", "text/javascript; charset=utf-8"),
 ];
@@ -263,6 +265,17 @@ mod tests {
     fn sign_out_page_escapes_the_app_name() {
         let page = sign_out_page("tok", Some("<b>Evil</b>"));
         assert!(page.contains("&lt;b&gt;Evil&lt;/b&gt;") && page.contains("value=\"tok\""));
+    }
+
+    #[test]
+    fn scripts_import_only_embedded_modules() {
+        for (name, script) in ASSETS.iter().filter(|(n, _)| n.ends_with(".js")) {
+            let text = std::str::from_utf8(script.bytes).unwrap_or_default();
+            for part in text.split("from '/assets/").skip(1) {
+                let module = part.split('\'').next().unwrap_or_default();
+                assert!(asset(module).is_some(), "{name} imports missing {module}");
+            }
+        }
     }
 
     #[test]

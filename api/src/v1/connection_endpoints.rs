@@ -19,6 +19,8 @@ use crate::server::AppState;
 pub struct EndpointsQuery {
     /// `oidc` (the default).
     pub kind: Option<String>,
+    /// An id handed out earlier (within 30 days): the same values again.
+    pub id: Option<Uuid>,
 }
 
 /// What to register at the IdP, and the id to create the connection with.
@@ -31,8 +33,8 @@ pub struct ConnectionEndpointsView {
     pub redirect_uri: Option<String>,
 }
 
-/// Hands out a connection id and the values to register at the IdP for it; nothing is stored
-/// until the connection is created with that id.
+/// Hands out a connection id (or takes back one handed out earlier) and the values to register
+/// at the IdP for it; nothing is stored until the connection is created with that id.
 #[utoipa::path(
     tag = "connections",
     params(("org" = String, Path, description = "Organization id or slug"), EndpointsQuery),
@@ -60,7 +62,9 @@ pub async fn get_connection_endpoints(
             )));
         }
     };
-    let endpoints = state.broker.connection_endpoints(kind)?;
+    let endpoints = state
+        .broker
+        .connection_endpoints(kind, query.id.map(Into::into))?;
     Ok(web::Json(ConnectionEndpointsView {
         id: endpoints.id.as_uuid(),
         redirect_uri: endpoints.redirect_uri,

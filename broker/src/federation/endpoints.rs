@@ -47,9 +47,18 @@ pub(crate) fn chosen_id(id: ConnectionId, now: DateTime<Utc>) -> Result<Connecti
 }
 
 impl Broker {
-    /// A fresh connection id and the values to register at the IdP for it.
-    pub fn connection_endpoints(&self, kind: ConnectionKind) -> Result<ConnectionEndpoints> {
-        let id = ConnectionId::new();
+    /// The values to register at the IdP for a connection about to be created: for `id` when
+    /// the admin already has one (handed out earlier, so a reloaded wizard shows the same
+    /// redirect URI), else for a fresh id.
+    pub fn connection_endpoints(
+        &self,
+        kind: ConnectionKind,
+        id: Option<ConnectionId>,
+    ) -> Result<ConnectionEndpoints> {
+        let id = match id {
+            Some(given) => chosen_id(given, self.now())?,
+            None => ConnectionId::new(),
+        };
         match kind {
             ConnectionKind::Oidc => Ok(ConnectionEndpoints {
                 id,

@@ -48,6 +48,28 @@ async fn a_connection_created_with_the_handed_out_id_keeps_the_redirect_uri_show
     let id = endpoints["id"].as_str().unwrap();
     let redirect_uri = endpoints["redirect_uri"].as_str().unwrap();
     assert!(redirect_uri.ends_with(&format!("/sso/oidc/{id}/callback")));
+    // Asking again with the id gives the same values (a reloaded wizard); a made-up id is refused.
+    let again = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/organizations/acme/connection-endpoints?id={id}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_status(again, 200).await, endpoints);
+    let made_up = app
+        .admin(
+            Method::GET,
+            &format!(
+                "/api/v1/organizations/acme/connection-endpoints?id={}",
+                uuid::Uuid::new_v4()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_error(made_up, 400, "invalid_connection", Some("id")).await;
     // Handing out an id stores nothing.
     let listed = app
         .admin(Method::GET, "/api/v1/organizations/acme/connections")
