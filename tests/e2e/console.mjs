@@ -32,6 +32,30 @@ async function publishTxt(name, value) {
   }
 }
 
+/**
+ * What a screen reader or keyboard user would miss on the page: form controls without a label,
+ * buttons and links without a name, images without alt text, duplicate ids.
+ */
+function accessibilityProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const named = (el) => (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.textContent.trim()) !== '';
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      if (!el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')) {
+        problems.push(`unlabelled ${el.tagName.toLowerCase()} ${el.name || el.id}`);
+      }
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) {
+      if (!named(el)) problems.push(`nameless ${el.tagName.toLowerCase()} ${el.outerHTML.slice(0, 80)}`);
+    }
+    for (const el of document.querySelectorAll('img:not([alt])')) problems.push(`image without alt ${el.src}`);
+    const ids = [...document.querySelectorAll('[id]')].map((el) => el.id);
+    for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`duplicate id ${id}`);
+    if (!document.querySelector('h1')) problems.push('no h1');
+    return problems;
+  });
+}
+
 const idp = await startIdp('acme', {
   'alice@acme.test': { name: 'Alice Admin', email_verified: true, groups: ['acme-admins', 'everyone'] },
   'bob@acme.test': { name: 'Bob Builder', email_verified: true, groups: ['everyone'] },
@@ -40,9 +64,12 @@ const idp = await startIdp('acme', {
 await run(async (t) => {
   const { page, context } = t;
   const result = {};
-  // Full-page screenshots from the top, with the sticky header where it belongs.
+  result.accessibility = {};
+  // Full-page screenshots from the top, with the sticky header where it belongs; each page
+  // screenshotted is also checked for what assistive technology needs.
   const screenshot = t.screenshot;
   t.screenshot = async (name) => {
+    result.accessibility[name] = await accessibilityProblems(page);
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(name);
   };
@@ -89,9 +116,13 @@ await run(async (t) => {
     await nav('Connections');
     await page.getByRole('link', { name: 'Add connection' }).first().click();
     await page.getByRole('heading', { name: 'Which identity provider do your people use?' }).waitFor();
-    await page.locator('label.idp-option', { hasText: 'Okta' }).click();
+    // With the keyboard only: into the radio group, arrow to Okta, Enter submits.
+    await page.locator('input[name="idp"]').first().focus();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.locator('input[name="idp"]:checked').inputValue(), 'okta');
     await t.screenshot('wizard-1-choose-idp');
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.keyboard.press('Enter');
   });
 
   await t.step('wizard: register Tessera at the IdP with the values shown', async () => {
@@ -210,7 +241,15 @@ await run(async (t) => {
     assert.match(await other.locator('main').textContent(), /Verified: acme\.test/);
     await other.getByRole('link', { name: 'Open connections' }).click();
     await other.getByRole('link', { name: 'Acme Corporation Okta' }).waitFor();
+    result.accessibility['setup-link'] = await accessibilityProblems(other);
     await other.screenshot({ path: path.join(env('SCREENSHOT_DIR'), 'setup-link.png'), fullPage: true });
+    // The wizard runs there too, on the link's token alone.
+    await other.getByRole('link', { name: 'Add connection' }).click();
+    await other.locator('label.idp-option', { hasText: 'Other OpenID Connect IdP' }).click();
+    await other.getByRole('button', { name: 'Continue' }).click();
+    const uri = await other.getByRole('textbox', { name: 'Redirect URI (callback URL)', exact: true }).inputValue();
+    assert.ok(uri.startsWith(`${base}/sso/oidc/`), uri);
+    assert.equal((await stranger.cookies()).filter((c) => c.name.includes('session')).length, 0, 'no session');
     await stranger.close();
   });
 

@@ -69,7 +69,7 @@ pub async fn make_org_admin(app: &TestApp, org: &str, email: &str) {
 pub async fn make_instance_admin(app: &TestApp, user_id: &str) {
     instance_admin::Entity::insert(instance_admin::ActiveModel {
         user_id: Set(user_id.parse().unwrap()),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(app.broker().now()),
     })
     .exec(app.broker().db())
     .await

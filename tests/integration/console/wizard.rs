@@ -96,7 +96,7 @@ async fn a_connection_created_with_the_handed_out_id_keeps_the_redirect_uri_show
     expect_error(again, 400, "invalid_connection", Some("id")).await;
     let random = create(uuid::Uuid::new_v4().to_string()).await.unwrap();
     expect_error(random, 400, "invalid_connection", Some("id")).await;
-    let sixty_days_ago = chrono::Utc::now().timestamp() - 60 * 86_400;
+    let sixty_days_ago = app.broker().now().timestamp() - 60 * 86_400;
     let old = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
         uuid::NoContext,
         sixty_days_ago as u64,

@@ -135,6 +135,17 @@ async fn admin_sets_up_sso_in_the_console_and_a_user_signs_in_through_an_app() {
         "{result}"
     );
 
+    // Every page screenshotted labels its controls and names its buttons and links.
+    let checked = result["accessibility"].as_object().unwrap();
+    assert_eq!(
+        checked.len(),
+        SCREENSHOTS.len(),
+        "every screenshotted page is checked"
+    );
+    for (page, problems) in checked {
+        assert_eq!(problems, &json!([]), "accessibility problems on {page}");
+    }
+
     // What the console did is what the API holds.
     let get = |path: String| app.admin(Method::GET, &path).send();
     let connection = expect_status(
