@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         (name = "setup-links", description = "Time-limited links that let someone without an account set up the organization's SSO"),
         (name = "branding", description = "Display name, colour and logo of the organization's sign-in pages"),
         (name = "console", description = "Who is calling (the admin console starts here)"),
+        (name = "instance-admins", description = "People with authority over every organization"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

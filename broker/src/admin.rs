@@ -1,16 +1,19 @@
 //! Who administers Tessera through the admin console: instance admins (every organization;
 //! people, unlike instance API keys) and org admins (active members holding the
 //! [`ORG_ADMIN_ROLE`] role). A signed-in browser session becomes an admin [`Actor`] here, so the
-//! admin API can take a session where it takes an API key.
+//! admin API can take a session where it takes an API key. Instance admins add and remove
+//! each other here (the first one comes from [`crate::first_admin`]).
 
 use entities::membership::{self, MembershipStatus};
 use entities::{OrgId, UserId, instance_admin, organization};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
 
 use crate::Broker;
 use crate::actor::{Actor, ActorKind, Scope};
+use crate::audit::{self, AuditAction, Entry, Target};
 use crate::error::{Error, ErrorCode, Result};
-use crate::org::{Organization, find_by_key};
+use crate::org::{Organization, find_by_key, require_instance_admin};
 use crate::session::Session;
 use crate::user::User;
 
@@ -159,5 +162,111 @@ impl Broker {
             .one(self.db())
             .await?
             .is_some_and(|m| holds_admin_role(&m)))
+    }
+}
+
+/// An instance administrator, as listed.
+#[derive(Debug, Clone)]
+pub struct InstanceAdmin {
+    /// The person.
+    pub user: User,
+    /// Since when.
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+impl Broker {
+    /// The instance administrators, longest-serving first (instance admins only).
+    pub async fn list_instance_admins(&self, actor: &Actor) -> Result<Vec<InstanceAdmin>> {
+        require_instance_admin(actor)?;
+        let rows = instance_admin::Entity::find()
+            .find_also_related(entities::user::Entity)
+            .order_by_asc(instance_admin::Column::CreatedAt)
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(row, user)| {
+                user.map(|user| InstanceAdmin {
+                    user,
+                    since: row.created_at,
+                })
+            })
+            .collect())
+    }
+
+    /// Makes the person with `email` an instance administrator (their account is created,
+    /// unverified, if there is none yet: they sign in by email link or passkey as usual).
+    pub async fn add_instance_admin(&self, actor: &Actor, email: &str) -> Result<InstanceAdmin> {
+        require_instance_admin(actor)?;
+        let email = crate::validate::email("email", email)?;
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        let (user, _) = crate::user::find_or_create_by_email(&txn, now, actor, &email).await?;
+        if let Some(existing) = instance_admin::Entity::find_by_id(user.id)
+            .one(&txn)
+            .await?
+        {
+            return Ok(InstanceAdmin {
+                user,
+                since: existing.created_at,
+            });
+        }
+        instance_admin::Entity::insert(instance_admin::ActiveModel {
+            user_id: Set(user.id),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            now,
+            Entry {
+                actor,
+                org: None,
+                action: AuditAction::InstanceAdminAdded,
+                target: Target::new("user", user.id),
+                data: json!({ "how": "api", "email": email }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(InstanceAdmin { user, since: now })
+    }
+
+    /// Takes instance authority away from `user`; the last instance admin stays.
+    pub async fn remove_instance_admin(&self, actor: &Actor, user: UserId) -> Result<()> {
+        require_instance_admin(actor)?;
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        let admins = instance_admin::Entity::find().all(&txn).await?;
+        if !admins.iter().any(|a| a.user_id == user) {
+            return Err(Error::new(
+                ErrorCode::InstanceAdminNotFound,
+                format!("user '{user}' is not an instance administrator"),
+            ));
+        }
+        if admins.len() == 1 {
+            return Err(Error::new(
+                ErrorCode::LastInstanceAdmin,
+                "the last instance administrator cannot be removed; add another one first",
+            ));
+        }
+        instance_admin::Entity::delete_by_id(user)
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            now,
+            Entry {
+                actor,
+                org: None,
+                action: AuditAction::InstanceAdminRemoved,
+                target: Target::new("user", user),
+                data: json!({}),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 }

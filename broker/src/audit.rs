@@ -93,7 +93,8 @@ audit_actions! {
     ScimGroupCreated = "scim.group_created", "The org's IdP created a group (data: display_name, members).";
     ScimGroupUpdated = "scim.group_updated", "The org's IdP changed a group (data: display_name, added, removed).";
     ScimGroupDeleted = "scim.group_deleted", "The org's IdP deleted a group.";
-    InstanceAdminAdded = "instance_admin.added", "A user became an instance administrator (data: how, e.g. first_admin_link).";
+    InstanceAdminAdded = "instance_admin.added", "A user became an instance administrator (data: how: first_admin_link or api, email).";
+    InstanceAdminRemoved = "instance_admin.removed", "A user stopped being an instance administrator.";
     SetupLinkCreated = "setup_link.created", "An admin created a setup link for an organization (data: label, expires_at; never the link).";
     SetupLinkUsed = "setup_link.used", "A setup link was opened for the first time (later actions carry its id as actor).";
     SetupLinkRevoked = "setup_link.revoked", "A setup link was revoked.";

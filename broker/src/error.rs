@@ -185,6 +185,8 @@ error_codes! {
     SsoRequired = "sso_required", Forbidden, "Sign-in: the organization requires its SSO connection for this email's domain; local sign-in is refused.";
     AdminRoleRequired = "admin_role_required", Forbidden, "Admin console: the signed-in account is neither an instance admin nor an org admin (role `tessera:admin`).";
     OrganizationRequired = "organization_required", InvalidInput, "Admin console: the signed-in account administers several organizations; name one in the X-Tessera-Organization header.";
+    InstanceAdminNotFound = "instance_admin_not_found", NotFound, "The user is not an instance administrator.";
+    LastInstanceAdmin = "last_instance_admin", Conflict, "The last instance administrator cannot be removed.";
     SetupLinkInvalid = "setup_link_invalid", Unauthenticated, "The setup link is unknown, revoked or expired; ask the organization's admin for a new one.";
     SetupLinkNotAllowed = "setup_link_not_allowed", Forbidden, "A setup link opens only the SSO set-up (domains, connections, role rules), not the rest of the admin API.";
     SetupLinkNotFound = "setup_link_not_found", NotFound, "The organization has no such setup link.";

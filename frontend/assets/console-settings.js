@@ -35,7 +35,35 @@ export async function organizationsPage(ctx, main) {
   }
   mount(main,
     pageHeader('Organizations', { subtitle: 'Each organization is a customer or tenant with its own domains, identity provider, people and apps.' }),
-    h('div', { class: 'stack' }, create ? card('New organization', create) : null, card('Organizations', list, { flush: true })));
+    h('div', { class: 'stack' }, create ? card('New organization', create) : null, card('Organizations', list, { flush: true }),
+      ctx.me.instance_admin ? await instanceAdmins(ctx, main) : null));
+}
+
+/** The people with authority over every organization. */
+async function instanceAdmins(ctx, main) {
+  const { data } = await ctx.api.get('/instance-admins');
+  const add = h('form', { class: 'form inline', novalidate: true, id: 'add-instance-admin' },
+    field({ label: 'Email', name: 'email', type: 'email', placeholder: 'ops@example.com', hint: 'They sign in with a passkey or an emailed link.' }),
+    h('button', { type: 'submit', class: 'btn btn-secondary' }, 'Add instance admin'));
+  onSubmit(add, async (v) => {
+    await ctx.api.post('/instance-admins', { email: v.email });
+    toast(`${v.email} is an instance admin`);
+    await organizationsPage(ctx, main);
+  });
+  const remove = (a) => (a.user_id === ctx.me.user?.id || data.length === 1 ? null : h('button', {
+    type: 'button', class: 'btn btn-ghost btn-sm', aria: { label: `Remove ${a.email ?? a.user_id}` },
+    onclick: async () => {
+      await ctx.api.del(`/instance-admins/${a.user_id}`);
+      toast('Instance admin removed');
+      await organizationsPage(ctx, main);
+    },
+  }, 'Remove'));
+  return card('Instance administrators', h('div', { class: 'stack' }, add, table([
+    ['Person', (a) => a.name ?? a.email],
+    ['Email', (a) => a.email ?? '—'],
+    ['Since', (a) => formatDate(a.since)],
+    ['', remove, { actions: true }],
+  ], data, { caption: 'Instance administrators' })));
 }
 
 function preview(values, logoUrl, orgName) {

@@ -7,6 +7,7 @@ pub mod clients;
 mod connection_endpoints;
 mod connections;
 mod domains;
+mod instance_admins;
 mod me;
 mod memberships;
 mod organizations;
@@ -75,6 +76,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(branding::put_logo)
         .service(branding::delete_logo)
         .service(me::get_me)
+        .service(instance_admins::list_instance_admins)
+        .service(instance_admins::add_instance_admin)
+        .service(instance_admins::remove_instance_admin)
         .service(scim_tokens::create_scim_token)
         .service(scim_tokens::list_scim_tokens)
         .service(scim_tokens::revoke_scim_token)

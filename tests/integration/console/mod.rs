@@ -4,6 +4,7 @@
 
 mod branding;
 mod first_admin;
+mod instance_admins;
 mod sessions;
 mod setup_links;
 mod wizard;
