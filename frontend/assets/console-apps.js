@@ -69,7 +69,7 @@ export async function appsPage(ctx, main) {
   const api = ctx.api.in(ctx.org.slug);
   const [all, iss] = await Promise.all([api.all('/clients'), issuer()]);
   const apps = all.filter((a) => a.organization_id === ctx.org.id);
-  const created = h('div', { id: 'created-app' });
+  const created = h('div', { id: 'created-app', class: 'stack' });
   const form = h('form', { class: 'form', novalidate: true, id: 'register-app' },
     h('div', { class: 'grid-2' },
       field({ label: 'Name', name: 'name', placeholder: 'Acme dashboard', hint: 'Shown to people on consent and sign-out pages.' }),
