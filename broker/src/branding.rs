@@ -293,3 +293,46 @@ impl Broker {
             .and_then(|c| c.org_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brand_colours_need_readable_white_text() {
+        // #767676 is the lightest grey with 4.5:1 against white; #777777 falls just short.
+        assert_eq!(brand_color("#767676").unwrap(), "#767676");
+        assert_eq!(brand_color(" #0B5394 ").unwrap(), "#0b5394");
+        for unreadable in ["#777777", "#ffd400", "#ffffff", "#3ddc84"] {
+            let err = brand_color(unreadable).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidBrandColor, "{unreadable}");
+            assert_eq!(err.field(), Some("color"));
+        }
+        for malformed in ["", "#fff", "0b5394", "#0b539g", "#0b53944", "red"] {
+            assert!(brand_color(malformed).is_err(), "{malformed}");
+        }
+    }
+
+    #[test]
+    fn logos_are_recognised_by_their_bytes_not_their_name() {
+        assert_eq!(logo_type(b"\x89PNG\r\n\x1a\n....").unwrap(), "image/png");
+        assert_eq!(logo_type(&[0xff, 0xd8, 0xff, 0xe0]).unwrap(), "image/jpeg");
+        assert_eq!(logo_type(b"RIFF\x10\0\0\0WEBPVP8 ").unwrap(), "image/webp");
+        for refused in [
+            &b"<svg xmlns='http://www.w3.org/2000/svg'/>"[..],
+            b"GIF89a",
+            b"",
+            b"RIFF\x10\0\0\0WAVE",
+        ] {
+            assert_eq!(
+                logo_type(refused).unwrap_err().code(),
+                ErrorCode::InvalidLogo
+            );
+        }
+        let huge = vec![0u8; MAX_LOGO_BYTES + 1];
+        assert_eq!(
+            logo_type(&huge).unwrap_err().code(),
+            ErrorCode::PayloadTooLarge
+        );
+    }
+}

@@ -72,3 +72,33 @@ impl Broker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v7_at(at: DateTime<Utc>) -> ConnectionId {
+        let ts =
+            uuid::Timestamp::from_unix(uuid::NoContext, u64::try_from(at.timestamp()).unwrap(), 0);
+        ConnectionId(uuid::Uuid::new_v7(ts))
+    }
+
+    #[test]
+    fn only_recent_v7_ids_are_taken() {
+        let now = DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for ok in [now, now - Duration::days(29), now + Duration::minutes(4)] {
+            assert!(chosen_id(v7_at(ok), now).is_ok(), "{ok}");
+        }
+        for refused in [
+            v7_at(now - Duration::days(31)),
+            v7_at(now + Duration::hours(1)),
+            ConnectionId(uuid::Uuid::new_v4()),
+            ConnectionId(uuid::Uuid::nil()),
+        ] {
+            let err = chosen_id(refused, now).unwrap_err();
+            assert_eq!(err.field(), Some("id"), "{refused}");
+        }
+    }
+}
