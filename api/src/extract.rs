@@ -216,8 +216,8 @@ impl FromRequest for OrgSetup {
 /// setup link (with its organization).
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// An API key.
-    ApiKey(Actor),
+    /// An API key, with its organization when it is limited to one.
+    ApiKey(Actor, Option<broker::org::Organization>),
     /// A person signed in to the console.
     User(broker::admin::AdminProfile),
     /// A setup link.
@@ -235,12 +235,24 @@ impl FromRequest for Caller {
             let ip = client_ip(&req, state.config.trusted_proxy_hops);
             let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
             Ok(match credential(&req) {
-                Credential::ApiKey(key) => Caller::ApiKey(
-                    state
+                Credential::ApiKey(key) => {
+                    let actor = state
                         .broker
                         .authenticate_api_key(&key, ip, request_id)
-                        .await?,
-                ),
+                        .await?;
+                    let org = match actor.scope {
+                        broker::Scope::Instance => None,
+                        broker::Scope::Org(own) => Some(
+                            state
+                                .broker
+                                .access_organization(actor.clone(), &own.to_string())
+                                .await?
+                                .org()
+                                .clone(),
+                        ),
+                    };
+                    Caller::ApiKey(actor, org)
+                }
                 Credential::SetupLink(token) => {
                     let (_, org, _) = state.broker.open_setup_link(&token, ip, request_id).await?;
                     Caller::SetupLink(org)

@@ -1,7 +1,6 @@
 //! `/api/v1/me`: who the caller is and what they administer (the console starts here).
 
 use actix_web::{get, web};
-use broker::Scope;
 use broker::org::Organization;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -60,6 +59,35 @@ pub struct MeView {
     pub organizations: Vec<OrganizationRef>,
 }
 
+impl From<Caller> for MeView {
+    fn from(caller: Caller) -> Self {
+        match caller {
+            Caller::ApiKey(actor, org) => MeView {
+                kind: "api_key",
+                user: None,
+                instance_admin: actor.is_instance_admin(),
+                organizations: org.into_iter().map(Into::into).collect(),
+            },
+            Caller::User(profile) => MeView {
+                kind: "user",
+                user: Some(MeUser {
+                    id: profile.user.id.as_uuid(),
+                    email: profile.user.email,
+                    name: profile.user.name,
+                }),
+                instance_admin: profile.instance_admin,
+                organizations: profile.organizations.into_iter().map(Into::into).collect(),
+            },
+            Caller::SetupLink(org) => MeView {
+                kind: "setup_link",
+                user: None,
+                instance_admin: false,
+                organizations: vec![org.into()],
+            },
+        }
+    }
+}
+
 /// Tells who the caller is and which organizations they administer.
 #[utoipa::path(
     tag = "console",
@@ -71,45 +99,6 @@ pub struct MeView {
     security(("api_key" = []))
 )]
 #[get("/me")]
-pub async fn get_me(
-    state: web::Data<crate::server::AppState>,
-    caller: Caller,
-) -> Result<web::Json<MeView>, crate::error::ApiError> {
-    let me = match caller {
-        Caller::ApiKey(actor) => {
-            let organizations = match actor.scope {
-                Scope::Instance => Vec::new(),
-                Scope::Org(own) => {
-                    let access = state
-                        .broker
-                        .access_organization(actor.clone(), &own.to_string())
-                        .await?;
-                    vec![access.org().clone().into()]
-                }
-            };
-            MeView {
-                kind: "api_key",
-                user: None,
-                instance_admin: actor.is_instance_admin(),
-                organizations,
-            }
-        }
-        Caller::User(profile) => MeView {
-            kind: "user",
-            user: Some(MeUser {
-                id: profile.user.id.as_uuid(),
-                email: profile.user.email,
-                name: profile.user.name,
-            }),
-            instance_admin: profile.instance_admin,
-            organizations: profile.organizations.into_iter().map(Into::into).collect(),
-        },
-        Caller::SetupLink(org) => MeView {
-            kind: "setup_link",
-            user: None,
-            instance_admin: false,
-            organizations: vec![org.into()],
-        },
-    };
-    Ok(web::Json(me))
+pub async fn get_me(caller: Caller) -> web::Json<MeView> {
+    web::Json(caller.into())
 }
