@@ -160,7 +160,8 @@ export async function activateStep(state) {
         render(updated);
       });
       mount(body, h('div', { class: 'alert alert-success', role: 'status', id: 'activated' },
-        h('strong', {}, 'Single sign-on is on. '), 'Your people now sign in through this connection.'), h('div', { class: 'actions' }, off));
+        h('strong', {}, 'Single sign-on is on. '), 'Your people now sign in through this connection.'),
+      ctx.setupLink ? null : requireSso(ctx), h('div', { class: 'actions' }, off));
     } else {
       const on = h('button', { type: 'button', class: 'btn btn-primary', id: 'activate' }, 'Activate single sign-on');
       on.addEventListener('click', async () => {
@@ -183,6 +184,24 @@ export async function activateStep(state) {
     h('h2', { id: 'step-title', tabindex: '-1' }, 'Activate'),
     h('p', { class: 'muted' }, 'Once active, sign-ins through this connection are real: accounts are created and roles given by your rules.'),
     card('Before you switch it on', checks), body);
+}
+
+/** The organization's "SSO only" switch (org admins; a setup link cannot change it). */
+function requireSso(ctx) {
+  const box = h('input', { type: 'checkbox', id: 'require-sso', checked: ctx.org.require_sso });
+  box.addEventListener('change', async () => {
+    try {
+      const org = await ctx.api.patch(orgPath(ctx.org.slug), { require_sso: box.checked });
+      ctx.org.require_sso = org.require_sso;
+      toast(org.require_sso ? 'Only single sign-on from now on' : 'Other sign-in methods allowed again');
+    } catch (error) {
+      box.checked = !box.checked;
+      box.closest('.field').append(alertBox(error));
+    }
+  });
+  return h('div', { class: 'field' },
+    h('label', { class: 'check', for: 'require-sso' }, box, h('span', {}, 'Require single sign-on for people at your verified domains')),
+    h('p', { class: 'hint' }, 'Passkeys, email links and passwords are then refused for them (sso_required); everyone else signs in as before.'));
 }
 
 function check(ok, title, text, action) {

@@ -198,6 +198,8 @@ await run(async (t) => {
     await page.getByRole('heading', { name: 'Activate', exact: true }).waitFor();
     await page.click('#activate');
     await page.locator('#activated').waitFor();
+    await page.getByLabel('Require single sign-on for people at your verified domains').check();
+    await page.getByText('Only single sign-on from now on').waitFor();
     await t.screenshot('wizard-6-activate');
   });
 

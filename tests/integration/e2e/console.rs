@@ -161,6 +161,11 @@ async fn admin_sets_up_sso_in_the_console_and_a_user_signs_in_through_an_app() {
     assert_eq!(connection["status"], "active");
     assert_eq!(connection["preset"], "okta");
     assert_eq!(connection["redirect_uri"], result["redirect_uri"]);
+    let org = expect_status(get("/api/v1/organizations/acme".into()).await.unwrap(), 200).await;
+    assert_eq!(
+        org["require_sso"], true,
+        "switched on in the activation step"
+    );
     let domain = expect_status(
         get("/api/v1/organizations/acme/domains/acme.test".into())
             .await
