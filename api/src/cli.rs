@@ -175,6 +175,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let public_url = config.public_base();
     let running = server::start(config).await?;
     tracing::info!(address = %running.addr, public_url = %public_url, "listening");
+    if let Some(link) = running.broker.first_admin_link().await? {
+        tracing::warn!(
+            link = %link.expose_secret(),
+            "no instance administrator yet: open this one-time link within 24 hours to create \
+             the first one with a passkey (restart for a new link)"
+        );
+    }
     running.wait().await?;
     tracing::info!("stopped");
     Ok(())

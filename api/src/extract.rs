@@ -1,7 +1,9 @@
-//! Request extractors that carry authority: [`AdminCaller`] (an authenticated API key),
-//! [`OrgAdmin`] (an API key allowed in the organization named by the `{org}` path segment) and
-//! [`EndUser`] (a signed-in browser session). Handlers that take them cannot forget the
-//! credential or the tenant check.
+//! Request extractors that carry authority: [`AdminCaller`] (an API key, or an admin's browser
+//! session), [`OrgAdmin`] (one of those, allowed in the organization named by the `{org}` path
+//! segment), [`OrgSetup`] (an [`OrgAdmin`], or that organization's setup link: the SSO wizard's
+//! routes only), [`Caller`] (any of them, for `/api/v1/me`) and [`EndUser`] (a signed-in
+//! browser session on Tessera's pages). Handlers that take them cannot forget the credential or
+//! the tenant check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -93,21 +95,59 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         })
 }
 
-async fn authenticate(req: HttpRequest) -> Result<(Broker, Actor), ApiError> {
-    let state = state(&req)?;
-    let key = presented_key(&req).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::MissingCredentials,
-            "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-        )
-    })?;
-    let ip = client_ip(&req, state.config.trusted_proxy_hops);
+/// A caller's credential, as presented.
+enum Credential {
+    /// `Authorization: Bearer` or `X-API-Key` with an API key.
+    ApiKey(String),
+    /// The same headers with a setup link's token.
+    SetupLink(String),
+    /// No header: the browser's session cookie, if any.
+    Session,
+}
+
+fn credential(req: &HttpRequest) -> Credential {
+    match presented_key(req) {
+        Some(token) if token.starts_with(broker::setup_link::TOKEN_PREFIX) => {
+            Credential::SetupLink(token)
+        }
+        Some(key) => Credential::ApiKey(key),
+        None => Credential::Session,
+    }
+}
+
+fn setup_link_refused() -> ApiError {
+    ApiError::new(
+        ErrorCode::SetupLinkNotAllowed,
+        "a setup link opens only the SSO set-up: domains, connections and role rules",
+    )
+}
+
+/// The admin actor behind an API key or an admin's session; `org` is the organization the
+/// request is about (the `{org}` path segment), if any.
+async fn authenticate(req: &HttpRequest, org: Option<&str>) -> Result<(Broker, Actor), ApiError> {
+    let state = state(req)?;
+    let ip = client_ip(req, state.config.trusted_proxy_hops);
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let actor = state
-        .broker
-        .authenticate_api_key(&key, ip, request_id)
-        .await?;
+    let actor = match credential(req) {
+        Credential::ApiKey(key) => {
+            state
+                .broker
+                .authenticate_api_key(&key, ip, request_id)
+                .await?
+        }
+        Credential::SetupLink(_) => return Err(setup_link_refused()),
+        Credential::Session => {
+            crate::admin_session::session_admin(req, &state, org, ip, request_id).await?
+        }
+    };
     Ok((state.broker.clone(), actor))
+}
+
+fn org_segment(req: &HttpRequest) -> Result<String, ApiError> {
+    req.match_info()
+        .get("org")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError(broker::Error::internal("route has no {org} segment")))
 }
 
 impl FromRequest for AdminCaller {
@@ -116,7 +156,7 @@ impl FromRequest for AdminCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(AdminCaller(authenticate(req).await?.1)) })
+        Box::pin(async move { Ok(AdminCaller(authenticate(&req, None).await?.1)) })
     }
 }
 
@@ -127,13 +167,100 @@ impl FromRequest for OrgAdmin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let org = req
-                .match_info()
-                .get("org")
-                .map(str::to_owned)
-                .ok_or_else(|| ApiError(broker::Error::internal("route has no {org} segment")))?;
-            let (broker, actor) = authenticate(req).await?;
+            let org = org_segment(&req)?;
+            let (broker, actor) = authenticate(&req, Some(&org)).await?;
             Ok(OrgAdmin(broker.access_organization(actor, &org).await?))
+        })
+    }
+}
+
+/// A caller allowed to set up SSO in the organization named by `{org}`: an [`OrgAdmin`], or a
+/// setup link of that organization. Only the SSO wizard's routes take it.
+#[derive(Debug, Clone)]
+pub struct OrgSetup(pub OrgAccess);
+
+impl std::ops::Deref for OrgSetup {
+    type Target = OrgAccess;
+    fn deref(&self) -> &OrgAccess {
+        &self.0
+    }
+}
+
+impl FromRequest for OrgSetup {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let org = org_segment(&req)?;
+            let Credential::SetupLink(token) = credential(&req) else {
+                let (broker, actor) = authenticate(&req, Some(&org)).await?;
+                return Ok(OrgSetup(broker.access_organization(actor, &org).await?));
+            };
+            let state = state(&req)?;
+            let ip = client_ip(&req, state.config.trusted_proxy_hops);
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let actor = state
+                .broker
+                .authenticate_setup_link(&org, &token, ip, request_id)
+                .await?;
+            Ok(OrgSetup(
+                state.broker.access_organization(actor, &org).await?,
+            ))
+        })
+    }
+}
+
+/// Whoever calls: an API key, an admin's browser session (with what they administer) or a
+/// setup link (with its organization).
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// An API key, with its organization when it is limited to one.
+    ApiKey(Actor, Option<broker::org::Organization>),
+    /// A person signed in to the console.
+    User(broker::admin::AdminProfile),
+    /// A setup link.
+    SetupLink(broker::org::Organization),
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state(&req)?;
+            let ip = client_ip(&req, state.config.trusted_proxy_hops);
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            Ok(match credential(&req) {
+                Credential::ApiKey(key) => {
+                    let actor = state
+                        .broker
+                        .authenticate_api_key(&key, ip, request_id)
+                        .await?;
+                    let org = match actor.scope {
+                        broker::Scope::Instance => None,
+                        broker::Scope::Org(own) => Some(
+                            state
+                                .broker
+                                .access_organization(actor.clone(), &own.to_string())
+                                .await?
+                                .org()
+                                .clone(),
+                        ),
+                    };
+                    Caller::ApiKey(actor, org)
+                }
+                Credential::SetupLink(token) => {
+                    let (_, org, _) = state.broker.open_setup_link(&token, ip, request_id).await?;
+                    Caller::SetupLink(org)
+                }
+                Credential::Session => {
+                    Caller::User(crate::admin_session::admin_profile(&req, &state).await?)
+                }
+            })
         })
     }
 }

@@ -2,9 +2,11 @@
 //! OpenAPI document. Handlers are thin: they extract, call one broker function, map the error.
 
 pub mod account;
+pub mod admin_session;
 pub mod browser;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod json;

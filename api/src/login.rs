@@ -74,6 +74,11 @@ async fn render_login(
             (c.name, sso_start_path(c.id, None, next))
         })
         .collect();
+    let brand = state.broker.sign_in_branding(view.return_to).await?;
+    let logo_url = brand.as_ref().and_then(|b| {
+        b.logo_version
+            .map(|v| crate::console::logo_path(b.org_id, v))
+    });
     let body = frontend::login_page(frontend::LoginPage {
         csrf: &csrf,
         return_to: view.return_to,
@@ -84,6 +89,11 @@ async fn render_login(
         step_up: view.step_up,
         social: &social,
         email_invalid: view.error.and_then(Error::field) == Some("email"),
+        brand: brand.as_ref().map(|b| frontend::Brand {
+            name: &b.name,
+            color: b.color.as_deref(),
+            logo_url: logo_url.as_deref(),
+        }),
     });
     Ok(page_for(view.error, body, set))
 }

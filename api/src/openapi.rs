@@ -11,7 +11,11 @@ use utoipa::{Modify, OpenApi};
         title = "Tessera admin API",
         description = "Manage organizations, domains, memberships, API keys and the audit log of a \
                        Tessera SSO broker. Authenticate with an API key: \
-                       `Authorization: Bearer <key>` (or `X-API-Key: <key>`). Errors are \
+                       `Authorization: Bearer <key>` (or `X-API-Key: <key>`). The admin \
+                       console calls the same API with its session cookie (writes send \
+                       `X-CSRF-Token`; `X-Tessera-Organization` names the organization on \
+                       routes without one); a setup link's token opens the SSO set-up routes \
+                       of its organization (domains, connections, role rules). Errors are \
                        `{code, message, field?, request_id}` with the stable codes listed in \
                        docs/errors.md.",
         license(name = "Apache-2.0"),
@@ -27,6 +31,10 @@ use utoipa::{Modify, OpenApi};
         (name = "role-mappings", description = "Rules that turn IdP claims and groups into roles"),
         (name = "scim-tokens", description = "Bearer tokens for the organization's SCIM 2.0 endpoint (/scim/v2/{org_id}), where its IdP pushes users and groups"),
         (name = "audit", description = "What changed, who changed it, when"),
+        (name = "setup-links", description = "Time-limited links that let someone without an account set up the organization's SSO"),
+        (name = "branding", description = "Display name, colour and logo of the organization's sign-in pages"),
+        (name = "console", description = "Who is calling (the admin console starts here)"),
+        (name = "instance-admins", description = "People with authority over every organization"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -203,6 +203,7 @@ fn app(
         .configure(|cfg| oauth::routes(cfg, registration))
         .configure(crate::login::routes)
         .configure(crate::account::routes)
+        .configure(crate::console::routes)
         .configure(crate::sso::routes)
         .configure(crate::scim::routes)
         .service(ops::index)

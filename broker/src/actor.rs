@@ -1,6 +1,6 @@
 //! Who is acting: the authenticated caller, what it may see, and how it appears in the audit log.
 
-use entities::{ApiKeyId, OrgId, ScimTokenId, UserId};
+use entities::{ApiKeyId, OrgId, ScimTokenId, SetupLinkId, UserId};
 
 /// How far a caller's authority reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +22,11 @@ pub enum ActorKind {
     Cli,
     /// Tessera itself (start-up tasks, schedules).
     System,
-    /// A person acting on their own account at the login or account pages.
+    /// A person: on their own account at the login or account pages, or as an administrator
+    /// signed in to the admin console.
     User(UserId),
+    /// Someone holding an organization's setup link (the SSO wizard, without an account).
+    SetupLink(SetupLinkId),
     /// Someone not (yet) signed in, at the login pages.
     Anonymous,
 }
@@ -86,6 +89,17 @@ impl Actor {
         }
     }
 
+    /// Every kind of actor as recorded in audit events (the audit log's `actor_kind` filter).
+    pub const AUDIT_KINDS: &'static [&'static str] = &[
+        "api_key",
+        "scim_token",
+        "cli",
+        "system",
+        "user",
+        "setup_link",
+        "anonymous",
+    ];
+
     /// The actor's kind as recorded in audit events.
     pub(crate) fn audit_kind(&self) -> &'static str {
         match self.kind {
@@ -94,6 +108,7 @@ impl Actor {
             ActorKind::Cli => "cli",
             ActorKind::System => "system",
             ActorKind::User(_) => "user",
+            ActorKind::SetupLink(_) => "setup_link",
             ActorKind::Anonymous => "anonymous",
         }
     }
@@ -104,6 +119,7 @@ impl Actor {
             ActorKind::ApiKey(id) => Some(id.to_string()),
             ActorKind::ScimToken(id) => Some(id.to_string()),
             ActorKind::User(id) => Some(id.to_string()),
+            ActorKind::SetupLink(id) => Some(id.to_string()),
             ActorKind::Cli | ActorKind::System | ActorKind::Anonymous => None,
         }
     }

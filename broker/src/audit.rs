@@ -93,6 +93,12 @@ audit_actions! {
     ScimGroupCreated = "scim.group_created", "The org's IdP created a group (data: display_name, members).";
     ScimGroupUpdated = "scim.group_updated", "The org's IdP changed a group (data: display_name, added, removed).";
     ScimGroupDeleted = "scim.group_deleted", "The org's IdP deleted a group.";
+    InstanceAdminAdded = "instance_admin.added", "A user became an instance administrator (data: how: first_admin_link or api, email).";
+    InstanceAdminRemoved = "instance_admin.removed", "A user stopped being an instance administrator.";
+    SetupLinkCreated = "setup_link.created", "An admin created a setup link for an organization (data: label, expires_at; never the link).";
+    SetupLinkUsed = "setup_link.used", "A setup link was opened for the first time (later actions carry its id as actor).";
+    SetupLinkRevoked = "setup_link.revoked", "A setup link was revoked.";
+    BrandingUpdated = "branding.updated", "An organization's sign-in branding changed (data: display_name, color, logo).";
 }
 
 /// What an event is about: a kind (`organization`, `domain`, …) and an id.
@@ -176,6 +182,8 @@ pub struct AuditFilter {
     pub org: Option<OrgId>,
     /// Only this action (`organization.created`).
     pub action: Option<String>,
+    /// Only events by this kind of actor (`scim_token`, `setup_link`, …).
+    pub actor_kind: Option<String>,
     /// Only events at or after this time.
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time.
@@ -210,7 +218,22 @@ impl Broker {
                 format!("action '{action}' is not an audit action"),
             ));
         }
+        if let Some(kind) = &filter.actor_kind
+            && !Actor::AUDIT_KINDS.contains(&kind.as_str())
+        {
+            return Err(Error::invalid(
+                ErrorCode::InvalidQuery,
+                "actor_kind",
+                format!(
+                    "actor_kind '{kind}' is not one of {}",
+                    Actor::AUDIT_KINDS.join(", ")
+                ),
+            ));
+        }
         let mut select = audit_event::Entity::find();
+        if let Some(kind) = filter.actor_kind {
+            select = select.filter(audit_event::Column::ActorKind.eq(kind));
+        }
         if let Some(org) = filter.org {
             select = select.filter(audit_event::Column::OrgId.eq(org));
         }

@@ -204,6 +204,17 @@ error_codes! {
     IdentityLinkRefused = "identity_link_refused", Conflict, "SSO: an account with this email exists, and the IdP's email is unverified or outside the organization's verified domains.";
     MembershipInactive = "membership_inactive", Forbidden, "SSO: the user's membership in the organization is suspended or deprovisioned.";
     SsoRequired = "sso_required", Forbidden, "Sign-in: the organization requires its SSO connection for this email's domain; local sign-in is refused.";
+    AdminRoleRequired = "admin_role_required", Forbidden, "Admin console: the signed-in account is neither an instance admin nor an org admin (role `tessera:admin`).";
+    OrganizationRequired = "organization_required", InvalidInput, "Admin console: the signed-in account administers several organizations; name one in the X-Tessera-Organization header.";
+    InstanceAdminNotFound = "instance_admin_not_found", NotFound, "The user is not an instance administrator.";
+    LastInstanceAdmin = "last_instance_admin", Conflict, "The last instance administrator cannot be removed.";
+    SetupLinkInvalid = "setup_link_invalid", Unauthenticated, "The setup link is unknown, revoked or expired; ask the organization's admin for a new one.";
+    SetupLinkNotAllowed = "setup_link_not_allowed", Forbidden, "A setup link opens only the SSO set-up (domains, connections, role rules), not the rest of the admin API.";
+    SetupLinkNotFound = "setup_link_not_found", NotFound, "The organization has no such setup link.";
+    FirstAdminLinkInvalid = "first_admin_link_invalid", InvalidInput, "The first-admin link is unknown, expired or used, or an instance admin exists already; restart Tessera for a new link while there is none.";
+    InvalidBrandColor = "invalid_brand_color", InvalidInput, "A brand colour is not #rrggbb, or white text on it would be unreadable (contrast below 4.5:1).";
+    InvalidLogo = "invalid_logo", InvalidInput, "A logo is not a PNG, JPEG or WebP image of at most 256 KiB.";
+    LogoNotFound = "logo_not_found", NotFound, "The organization has no logo.";
     RateLimited = "rate_limited", RateLimited, "Too many attempts; wait for Retry-After seconds.";
     DnsUnavailable = "dns_unavailable", Unavailable, "DNS could not be queried; try again later.";
     ServiceUnavailable = "service_unavailable", Unavailable, "A dependency (database or store) is unreachable; try again later.";

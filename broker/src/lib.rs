@@ -3,8 +3,10 @@
 //! call these functions and map [`Error`] to responses.
 
 pub mod actor;
+pub mod admin;
 pub mod api_key;
 pub mod audit;
+pub mod branding;
 pub mod clock;
 pub mod crypto;
 pub mod db;
@@ -13,6 +15,7 @@ pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod federation;
+pub mod first_admin;
 pub mod health;
 pub mod login;
 pub mod mail;
@@ -22,6 +25,7 @@ pub mod page;
 pub mod provider;
 pub mod rate_limit;
 pub mod session;
+pub mod setup_link;
 pub mod store;
 pub mod user;
 pub mod validate;

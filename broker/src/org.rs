@@ -91,7 +91,10 @@ pub(crate) fn require_instance_admin(actor: &Actor) -> Result<()> {
 }
 
 /// Finds an organization by id or slug, without any visibility check.
-async fn find_by_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<Organization>> {
+pub(crate) async fn find_by_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<Organization>> {
     let by = match key.parse::<OrgId>() {
         Ok(id) => organization::Column::Id.eq(id),
         Err(_) => organization::Column::Slug.eq(key),

@@ -19,6 +19,8 @@ pub struct Model {
     pub token_hash: Vec<u8>,
     /// The admin who created the link, if it was a user. Not a foreign key.
     pub created_by: Option<UserId>,
+    /// Who the link is for, as the admin described them ("Jane, Acme IT").
+    pub label: Option<String>,
     /// When the link stops working.
     pub expires_at: DateTimeUtc,
     /// When the link was used.

@@ -87,6 +87,7 @@ export async function postJSON(url, body) {
   if (!response.ok) {
     const error = new Error(data?.message || `Something went wrong (HTTP ${response.status}). Please try again.`);
     error.code = data?.code;
+    error.field = data?.field;
     throw error;
   }
   return data;

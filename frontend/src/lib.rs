@@ -1,8 +1,10 @@
 //! Tessera's pages and static assets, compiled into the binary so the server needs no files
 //! on disk and no build step: HTML templates, CSS and small ES modules.
 
+mod console;
 mod login;
 
+pub use console::*;
 pub use login::*;
 
 /// The landing page served at `/`.
@@ -217,36 +219,39 @@ pub struct Asset {
     pub content_type: &'static str,
 }
 
+/// An embedded asset of `assets/`, by file name, with its media type.
+macro_rules! embedded {
+    ($name:literal, $content_type:literal) => {
+        (
+            $name,
+            Asset {
+                bytes: include_bytes!(concat!("../assets/", $name)),
+                content_type: $content_type,
+            },
+        )
+    };
+}
+
 /// Files served under `/assets/`.
 const ASSETS: &[(&str, Asset)] = &[
-    (
-        "tessera.css",
-        Asset {
-            bytes: include_bytes!("../assets/tessera.css"),
-            content_type: "text/css; charset=utf-8",
-        },
-    ),
-    (
-        "login.js",
-        Asset {
-            bytes: include_bytes!("../assets/login.js"),
-            content_type: "text/javascript; charset=utf-8",
-        },
-    ),
-    (
-        "account.js",
-        Asset {
-            bytes: include_bytes!("../assets/account.js"),
-            content_type: "text/javascript; charset=utf-8",
-        },
-    ),
-    (
-        "webauthn.js",
-        Asset {
-            bytes: include_bytes!("../assets/webauthn.js"),
-            content_type: "text/javascript; charset=utf-8",
-        },
-    ),
+    embedded!("tessera.css", "text/css; charset=utf-8"),
+    embedded!("login.js", "text/javascript; charset=utf-8"),
+    embedded!("account.js", "text/javascript; charset=utf-8"),
+    embedded!("webauthn.js", "text/javascript; charset=utf-8"),
+    embedded!("console.css", "text/css; charset=utf-8"),
+    embedded!("console.js", "text/javascript; charset=utf-8"),
+    embedded!("console-api.js", "text/javascript; charset=utf-8"),
+    embedded!("console-ui.js", "text/javascript; charset=utf-8"),
+    embedded!("console-org.js", "text/javascript; charset=utf-8"),
+    embedded!("console-apps.js", "text/javascript; charset=utf-8"),
+    embedded!("console-scim.js", "text/javascript; charset=utf-8"),
+    embedded!("console-wizard.js", "text/javascript; charset=utf-8"),
+    embedded!("console-idps.js", "text/javascript; charset=utf-8"),
+    embedded!("console-rules.js", "text/javascript; charset=utf-8"),
+    embedded!("console-settings.js", "text/javascript; charset=utf-8"),
+    embedded!("console-test.js", "text/javascript; charset=utf-8"),
+    embedded!("setup.js", "text/javascript; charset=utf-8"),
+    embedded!("first_admin.js", "text/javascript; charset=utf-8"),
 ];
 
 /// The asset called `name`, if there is one.
@@ -274,6 +279,17 @@ mod tests {
     fn sign_out_page_escapes_the_app_name() {
         let page = sign_out_page("tok", Some("<b>Evil</b>"));
         assert!(page.contains("&lt;b&gt;Evil&lt;/b&gt;") && page.contains("value=\"tok\""));
+    }
+
+    #[test]
+    fn scripts_import_only_embedded_modules() {
+        for (name, script) in ASSETS.iter().filter(|(n, _)| n.ends_with(".js")) {
+            let text = std::str::from_utf8(script.bytes).unwrap_or_default();
+            for part in text.split("from '/assets/").skip(1) {
+                let module = part.split('\'').next().unwrap_or_default();
+                assert!(asset(module).is_some(), "{name} imports missing {module}");
+            }
+        }
     }
 
     #[test]

@@ -35,6 +35,50 @@ pub struct LoginPage<'a> {
     pub social: &'a [(String, String)],
     /// Whether the error is about the email field (marked invalid and described by it).
     pub email_invalid: bool,
+    /// The organization the app's request belongs to, when it has branding to show.
+    pub brand: Option<Brand<'a>>,
+}
+
+/// An organization's look on its sign-in page.
+#[derive(Debug, Clone, Copy)]
+pub struct Brand<'a> {
+    /// The name to show ("Sign in to …").
+    pub name: &'a str,
+    /// The accent colour, `#rrggbb` (already checked).
+    pub color: Option<&'a str>,
+    /// Where the logo is, if there is one.
+    pub logo_url: Option<&'a str>,
+}
+
+/// The page's heading, and a style element setting the accent colour, for `brand`.
+fn branded(brand: Option<Brand<'_>>) -> (String, String) {
+    let Some(brand) = brand else {
+        return (
+            "<h1><span class=\"mark\" aria-hidden=\"true\"></span>Sign in</h1>".to_owned(),
+            String::new(),
+        );
+    };
+    let logo = brand.logo_url.map_or_else(
+        || "<span class=\"mark\" aria-hidden=\"true\"></span>".to_owned(),
+        |url| {
+            format!(
+                "<img class=\"brand-logo\" src=\"{}\" alt=\"\">",
+                escape(url)
+            )
+        },
+    );
+    let heading = format!(
+        "<h1 class=\"branded\">{logo}<span>Sign in to {}</span></h1>",
+        escape(brand.name)
+    );
+    let style = brand
+        .color
+        .filter(|c| {
+            c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .map(|c| format!("<style>:root {{ --accent: {c}; }}</style>"))
+        .unwrap_or_default();
+    (heading, style)
 }
 
 /// The sign-in page: email link (or code), optional password, and passkeys.
@@ -74,7 +118,10 @@ pub fn login_page(page: LoginPage<'_>) -> String {
     } else {
         ""
     };
+    let (heading, brand_style) = branded(page.brand);
     LOGIN_HTML
+        .replace("{{heading}}", &heading)
+        .replace("{{brand_style}}", &brand_style)
         .replace("{{social}}", &social)
         .replace("{{messages}}", &messages)
         .replace("{{email_state}}", email_state)
@@ -572,6 +619,11 @@ mod tests {
                     step_up: flag,
                     social: &social,
                     email_invalid: flag,
+                    brand: flag.then_some(Brand {
+                        name: EVIL,
+                        color: Some(EVIL),
+                        logo_url: Some(EVIL),
+                    }),
                 }),
             ));
             pages.push((

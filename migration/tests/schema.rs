@@ -310,8 +310,9 @@ async fn deleting_an_org_cascades(db: &DatabaseConnection, ids: &Ids) -> Result<
             .filter(setup_link::Column::OrgId.eq(org))
             .count(db)
             .await?,
+        OrgBranding::find_by_id(org).count(db).await?,
     ];
-    assert_eq!(left, [0; 13], "org-owned rows left behind");
+    assert_eq!(left, [0; 14], "org-owned rows left behind");
 
     // Users are global and the audit log has no foreign keys: both stay.
     assert_eq!(User::find().count(db).await?, users_before);

@@ -7,6 +7,7 @@ mod audit;
 mod bad_input;
 mod binary;
 mod concurrency;
+mod console;
 mod docs;
 mod domains;
 mod e2e;

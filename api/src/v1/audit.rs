@@ -18,9 +18,9 @@ use crate::server::AppState;
 /// Who did it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActorView {
-    /// `api_key`, `cli` or `system`.
+    /// `api_key`, `scim_token`, `cli`, `system`, `user`, `setup_link` or `anonymous`.
     pub kind: String,
-    /// The API key's id, when the actor is one.
+    /// The API key's, SCIM token's, user's or setup link's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The client IP address.
@@ -93,6 +93,9 @@ pub struct AuditQuery {
     pub organization_id: Option<Uuid>,
     /// Only this action, such as `domain.verified`.
     pub action: Option<String>,
+    /// Only events by this kind of actor: `api_key`, `scim_token`, `cli`, `system`, `user`,
+    /// `setup_link` or `anonymous`.
+    pub actor_kind: Option<String>,
     /// Only events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time (RFC 3339).
@@ -108,6 +111,7 @@ impl AuditQuery {
         AuditFilter {
             org: org.or(self.organization_id.map(OrgId)),
             action: self.action.clone(),
+            actor_kind: self.actor_kind.clone(),
             since: self.since,
             until: self.until,
         }

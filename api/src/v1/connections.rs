@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::saml::{self, AttributeNamesBody, SamlOptionFields, SamlView, WarningView};
 use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AdminCaller, OrgAdmin};
+use crate::extract::{AdminCaller, OrgSetup};
 use crate::json::Json;
 use crate::query::Query;
 use crate::server::AppState;
@@ -94,6 +94,9 @@ impl From<PresetBody> for Preset {
 pub struct CreateConnection {
     /// `oidc` or `saml`.
     pub kind: KindBody,
+    /// The id from `GET …/connection-endpoints`, when the redirect URI it came with was
+    /// registered at the IdP first; a new id when absent.
+    pub id: Option<Uuid>,
     /// Display name.
     #[schema(example = "Acme Entra ID")]
     pub name: String,
@@ -336,6 +339,7 @@ fn new_connection(body: CreateConnection) -> Result<NewConnection, ApiError> {
             metadata_refresh_hours: body.metadata_refresh_hours,
         };
         return Ok(NewConnection::Saml(NewSamlConnection {
+            id: body.id.map(Into::into),
             name: body.name,
             metadata_xml: body.metadata_xml,
             metadata_url: body.metadata_url,
@@ -344,6 +348,7 @@ fn new_connection(body: CreateConnection) -> Result<NewConnection, ApiError> {
         }));
     }
     Ok(NewConnection::Oidc(NewOidcConnection {
+        id: body.id.map(Into::into),
         name: body.name,
         issuer: required("issuer", body.issuer)?,
         client_id: required("client_id", body.client_id)?,
@@ -447,7 +452,7 @@ fn test_view(state: &AppState, t: TestLogin) -> TestLoginView {
 #[post("/organizations/{org}/connections")]
 pub async fn create_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     body: Json<CreateConnection>,
 ) -> Result<Created<ConnectionView>, ApiError> {
     let created = create(&state, ConnectionOwner::Org(&access), body.0).await?;
@@ -464,7 +469,7 @@ pub async fn create_connection(
 #[get("/organizations/{org}/connections")]
 pub async fn list_connections(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     query: Query<ListQuery>,
 ) -> Result<web::Json<List<ConnectionView>>, ApiError> {
     let page = state
@@ -531,7 +536,7 @@ pub struct UpdateConnection {
 #[patch("/organizations/{org}/connections/{id}")]
 pub async fn update_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
     body: Json<UpdateConnection>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
@@ -583,7 +588,7 @@ pub async fn update_connection(
 #[get("/organizations/{org}/connections/{id}")]
 pub async fn get_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     let id = connection_id(&path.1)?;
@@ -621,7 +626,7 @@ async fn set_status(
 #[post("/organizations/{org}/connections/{id}/activate")]
 pub async fn activate_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     set_status(
@@ -646,7 +651,7 @@ pub async fn activate_connection(
 #[post("/organizations/{org}/connections/{id}/deactivate")]
 pub async fn deactivate_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     set_status(
@@ -677,7 +682,7 @@ pub async fn deactivate_connection(
 #[post("/organizations/{org}/connections/{id}/refresh-metadata")]
 pub async fn refresh_connection_metadata(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionView>, ApiError> {
     let id = connection_id(&path.1)?;
@@ -701,7 +706,7 @@ pub async fn refresh_connection_metadata(
 #[delete("/organizations/{org}/connections/{id}")]
 pub async fn delete_connection(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = connection_id(&path.1)?;
@@ -726,7 +731,7 @@ pub async fn delete_connection(
 #[post("/organizations/{org}/connections/{id}/test-logins")]
 pub async fn create_test_login(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<Created<TestLoginView>, ApiError> {
     let id = connection_id(&path.1)?;
@@ -751,7 +756,7 @@ pub async fn create_test_login(
 #[get("/organizations/{org}/connections/{id}/test-logins/{test}")]
 pub async fn get_test_login(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String, String)>,
 ) -> Result<web::Json<TestLoginView>, ApiError> {
     let id = connection_id(&path.1)?;

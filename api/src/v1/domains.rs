@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::OrgAdmin;
+use crate::extract::{OrgAdmin, OrgSetup};
 use crate::json::{Json, OptionalJson};
 use crate::query::Query;
 use crate::server::AppState;
@@ -104,7 +104,7 @@ pub struct VerifyDomain {
 #[post("/organizations/{org}/domains")]
 pub async fn add_domain(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     body: Json<AddDomain>,
 ) -> Result<Created<DomainView>, ApiError> {
     let domain = state.broker.add_domain(&access, &body.0.domain).await?;
@@ -121,7 +121,7 @@ pub async fn add_domain(
 #[get("/organizations/{org}/domains")]
 pub async fn list_domains(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     query: Query<ListQuery>,
 ) -> Result<web::Json<List<DomainView>>, ApiError> {
     let page = state.broker.list_domains(&access, &query.page()?).await?;
@@ -141,7 +141,7 @@ pub async fn list_domains(
 #[get("/organizations/{org}/domains/{domain}")]
 pub async fn get_domain(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<DomainView>, ApiError> {
     let domain = state.broker.get_domain(&access, &path.1).await?;
@@ -169,7 +169,7 @@ pub async fn get_domain(
 #[post("/organizations/{org}/domains/{domain}/verify")]
 pub async fn verify_domain(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     path: web::Path<(String, String)>,
     body: OptionalJson<VerifyDomain>,
 ) -> Result<web::Json<DomainView>, ApiError> {

@@ -2,14 +2,19 @@
 
 mod api_keys;
 mod audit;
+mod branding;
 pub mod clients;
+mod connection_endpoints;
 mod connections;
 mod domains;
+mod instance_admins;
+mod me;
 mod memberships;
 mod organizations;
 mod role_mappings;
 mod saml;
 mod scim_tokens;
+mod setup_links;
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
@@ -63,6 +68,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(connections::delete_social_connection)
         .service(role_mappings::get_role_mappings)
         .service(role_mappings::put_role_mappings)
+        .service(role_mappings::preview_role_mappings)
+        .service(connection_endpoints::get_connection_endpoints)
+        .service(setup_links::create_setup_link)
+        .service(setup_links::list_setup_links)
+        .service(setup_links::revoke_setup_link)
+        .service(branding::get_branding)
+        .service(branding::put_branding)
+        .service(branding::put_logo)
+        .service(branding::delete_logo)
+        .service(me::get_me)
+        .service(instance_admins::list_instance_admins)
+        .service(instance_admins::add_instance_admin)
+        .service(instance_admins::remove_instance_admin)
         .service(scim_tokens::create_scim_token)
         .service(scim_tokens::list_scim_tokens)
         .service(scim_tokens::revoke_scim_token)

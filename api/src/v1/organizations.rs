@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Created, List, ListQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AdminCaller, OrgAdmin};
+use crate::extract::{AdminCaller, OrgAdmin, OrgSetup};
 use crate::json::Json;
 use crate::query::Query;
 use crate::server::AppState;
@@ -28,15 +28,18 @@ pub struct OrganizationView {
     /// Whether emails at the org's verified domains must sign in through its active SSO
     /// connection (local sign-in refused with `sso_required`).
     pub require_sso: bool,
+    /// The base URL of the organization's SCIM 2.0 directory (the IdP's "tenant URL").
+    pub scim_base_url: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Organization> for OrganizationView {
-    fn from(o: Organization) -> Self {
+impl OrganizationView {
+    fn new(state: &AppState, o: Organization) -> Self {
         Self {
+            scim_base_url: state.broker.scim_base_url(o.id),
             id: o.id.as_uuid(),
             slug: o.slug,
             name: o.name,
@@ -95,7 +98,7 @@ pub async fn create_organization(
         slug: body.slug,
     };
     let org = state.broker.create_organization(&caller.0, new).await?;
-    Ok(Created(org.into()))
+    Ok(Created(OrganizationView::new(&state, org)))
 }
 
 /// Lists the organizations the caller can see, oldest first.
@@ -115,7 +118,9 @@ pub async fn list_organizations(
         .broker
         .list_organizations(&caller.0, &query.page()?)
         .await?;
-    Ok(web::Json(List::from_page(page, Into::into)))
+    Ok(web::Json(List::from_page(page, |o| {
+        OrganizationView::new(&state, o)
+    })))
 }
 
 /// Reads one organization by id or slug.
@@ -126,8 +131,11 @@ pub async fn list_organizations(
     security(("api_key" = []))
 )]
 #[get("/organizations/{org}")]
-pub async fn get_organization(access: OrgAdmin) -> web::Json<OrganizationView> {
-    web::Json(access.org().clone().into())
+pub async fn get_organization(
+    state: web::Data<AppState>,
+    access: OrgSetup,
+) -> web::Json<OrganizationView> {
+    web::Json(OrganizationView::new(&state, access.org().clone()))
 }
 
 /// Renames an organization or changes its slug.
@@ -156,7 +164,7 @@ pub async fn update_organization(
         require_sso: body.require_sso,
     };
     let org = state.broker.update_organization(&access, changes).await?;
-    Ok(web::Json(org.into()))
+    Ok(web::Json(OrganizationView::new(&state, org)))
 }
 
 /// Deletes an organization and everything it owns (instance admins only).

@@ -1,14 +1,14 @@
 //! `/api/v1/organizations/{org}/role-mappings`: the org's claim → role rules, read and replaced
 //! whole.
 
-use actix_web::{get, put, web};
-use broker::federation::rules::{RoleMapping, Rule, RuleOp};
+use actix_web::{get, post, put, web};
+use broker::federation::rules::{RoleDecision, RoleMapping, Rule, RuleOp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::OrgAdmin;
+use crate::extract::OrgSetup;
 use crate::json::Json;
 use crate::server::AppState;
 
@@ -123,7 +123,7 @@ impl From<RoleMappingBody> for RoleMapping {
 #[get("/organizations/{org}/role-mappings")]
 pub async fn get_role_mappings(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
 ) -> Result<web::Json<RoleMappingBody>, ApiError> {
     let mapping = state.broker.get_role_mapping(&access).await?;
     Ok(web::Json(mapping.into()))
@@ -145,7 +145,7 @@ pub async fn get_role_mappings(
 #[put("/organizations/{org}/role-mappings")]
 pub async fn put_role_mappings(
     state: web::Data<AppState>,
-    access: OrgAdmin,
+    access: OrgSetup,
     body: Json<RoleMappingBody>,
 ) -> Result<web::Json<RoleMappingBody>, ApiError> {
     let mapping = state
@@ -153,4 +153,65 @@ pub async fn put_role_mappings(
         .put_role_mapping(&access, body.0.into())
         .await?;
     Ok(web::Json(mapping.into()))
+}
+
+/// Rules to try against claims, such as a test login's.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRoleMappings {
+    /// The rules to try (not saved).
+    pub mapping: RoleMappingBody,
+    /// The claims to try them on (a JSON object, such as a test login's `claims`).
+    #[schema(value_type = Object)]
+    pub claims: Value,
+}
+
+/// What the rules decide for the claims.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleMappingPreview {
+    /// `roles` (sign-in with `roles`) or `denied` (no rule matched and unmatched users are
+    /// refused).
+    #[schema(example = "roles")]
+    pub decision: &'static str,
+    /// The roles granted (empty when denied).
+    pub roles: Vec<String>,
+    /// Indexes of the rules that matched.
+    pub matched_rules: Vec<usize>,
+}
+
+/// Tries rules on a set of claims without saving them: what the console's rule editor shows
+/// live against the last test login. Invalid rules fail as they would on save.
+#[utoipa::path(
+    tag = "role-mappings",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    request_body = PreviewRoleMappings,
+    responses(
+        (status = 200, body = RoleMappingPreview),
+        (status = 400, body = ErrorBody, description = "invalid_role_mapping, invalid_role (field: mapping.rules[2].value)"),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/organizations/{org}/role-mappings/preview")]
+pub async fn preview_role_mappings(
+    _access: OrgSetup,
+    body: Json<PreviewRoleMappings>,
+) -> Result<web::Json<RoleMappingPreview>, ApiError> {
+    let body = body.0;
+    let preview = RoleMapping::from(body.mapping)
+        .preview(&body.claims)
+        .map_err(|e| match e.field().map(str::to_owned) {
+            // Rule errors name a field of the mapping, which sits under `mapping` here.
+            Some(field) if field != "claims" => e.with_field(format!("mapping.{field}")),
+            _ => e,
+        })?;
+    let (decision, roles) = match preview.decision {
+        RoleDecision::Roles(roles) => ("roles", roles),
+        RoleDecision::Denied => ("denied", Vec::new()),
+    };
+    Ok(web::Json(RoleMappingPreview {
+        decision,
+        roles,
+        matched_rules: preview.matched,
+    }))
 }

@@ -90,6 +90,9 @@ impl ConnectionOwner<'_> {
 /// An OIDC connection to create.
 #[derive(Debug, Clone)]
 pub struct NewOidcConnection {
+    /// The id handed out with the redirect URI ([`Broker::connection_endpoints`]), when the
+    /// admin registered that URI at the IdP first; a new id when absent.
+    pub id: Option<ConnectionId>,
     /// Display name (shown on "Continue with …" buttons for instance connections).
     pub name: String,
     /// The issuer, or its `.well-known/openid-configuration` URL.
@@ -255,7 +258,10 @@ impl Broker {
                 "client_id is required (at most 512 characters)",
             ));
         }
-        let id = ConnectionId::new();
+        let id = match new.id {
+            Some(chosen) => crate::federation::endpoints::chosen_id(chosen, self.now())?,
+            None => ConnectionId::new(),
+        };
         let secrets = sealed_secret(self, id, &new.client_secret)?;
         let scopes = checked_scopes(new.scopes.unwrap_or_else(|| default_scopes(new.preset)))?;
         let claims = checked_claims(new.claims.unwrap_or_default())?;
@@ -309,7 +315,12 @@ impl Broker {
             updated_at: Set(now),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| {
+            crate::error::unique_or(e, || {
+                invalid("id", "a connection with this id exists; ask for a new id")
+            })
+        })?;
         owner
             .audit(
                 &txn,

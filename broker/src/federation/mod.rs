@@ -5,6 +5,7 @@
 //! session, dry-run test logins) is shared.
 
 pub mod connections;
+pub mod endpoints;
 pub mod http;
 pub mod oidc;
 pub mod provision;

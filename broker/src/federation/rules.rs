@@ -147,6 +147,38 @@ impl RoleMapping {
     }
 }
 
+/// What a role mapping would decide for a set of claims, and which rules matched (by index):
+/// the admin console's live preview against a test login's claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePreview {
+    /// The decision.
+    pub decision: RoleDecision,
+    /// Indexes of the rules that matched, in order.
+    pub matched: Vec<usize>,
+}
+
+impl RoleMapping {
+    /// Checks the mapping (errors name the rule's field), then applies it to `claims`, which
+    /// must be a JSON object. Nothing is stored.
+    pub fn preview(self, claims: &Value) -> Result<RolePreview> {
+        if !claims.is_object() {
+            return Err(invalid("claims".into(), "claims must be a JSON object"));
+        }
+        let mapping = self.validate()?;
+        let matched = mapping
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule_matches(rule, claims))
+            .map(|(i, _)| i)
+            .collect();
+        Ok(RolePreview {
+            decision: mapping.decide(claims),
+            matched,
+        })
+    }
+}
+
 fn compile(pattern: &str) -> std::result::Result<Regex, String> {
     if pattern.len() > MAX_PATTERN {
         return Err(format!("a pattern may be at most {MAX_PATTERN} characters"));

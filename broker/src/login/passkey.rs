@@ -107,8 +107,61 @@ fn identify(
     Ok((answer, user_handle, credential_id))
 }
 
+/// Stores a verified passkey for `user` through `db` (the caller's transaction), audited as
+/// `actor`; refuses an authenticator that is already registered.
+pub(crate) async fn insert_passkey(
+    db: &impl sea_orm::ConnectionTrait,
+    now: DateTime<Utc>,
+    user: UserId,
+    passkey: &Passkey,
+    name: &str,
+    actor: &crate::actor::Actor,
+) -> Result<PasskeyRecord> {
+    let credential_id = passkey.cred_id().to_vec();
+    let internals = Credential::from(passkey.clone());
+    let taken = passkey::Entity::find()
+        .filter(passkey::Column::CredentialId.eq(credential_id.clone()))
+        .one(db)
+        .await?
+        .is_some();
+    if taken {
+        return Err(Error::new(
+            ErrorCode::PasskeyAlreadyRegistered,
+            "this authenticator is already registered",
+        ));
+    }
+    let record = passkey::ActiveModel {
+        id: Set(PasskeyId::new()),
+        user_id: Set(user),
+        credential_id: Set(credential_id),
+        name: Set(name.to_owned()),
+        passkey: Set(serde_json::to_value(passkey).map_err(Error::internal)?),
+        aaguid: Set(None),
+        backup_eligible: Set(internals.backup_eligible),
+        backup_state: Set(internals.backup_state),
+        sign_count: Set(i64::from(internals.counter)),
+        created_at: Set(now),
+        last_used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        now,
+        Entry {
+            actor,
+            org: None,
+            action: AuditAction::PasskeyAdded,
+            target: Target::new("passkey", record.id),
+            data: json!({ "name": name, "backup_eligible": record.backup_eligible }),
+        },
+    )
+    .await?;
+    Ok(record)
+}
+
 /// A passkey's name: trimmed, 1-64 characters, no control characters.
-fn passkey_name(raw: &str) -> Result<String> {
+pub(crate) fn passkey_name(raw: &str) -> Result<String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
     {
@@ -207,6 +260,26 @@ impl Broker {
         name: &str,
         client: &ClientInfo,
     ) -> std::result::Result<PasskeyRecord, (Option<&'static str>, Error)> {
+        let passkey = self
+            .verify_passkey_registration(user.id, ceremony, credential)
+            .await?;
+        self.store_passkey(user, &passkey, name, client)
+            .await
+            .map_err(|e| match e.code() {
+                ErrorCode::PasskeyAlreadyRegistered => (Some("already_registered"), e),
+                _ => (None, e),
+            })
+    }
+
+    /// Checks the browser's answer to a registration started for `user` (who need not exist
+    /// yet: the first admin's account is created only once the passkey verifies) and returns
+    /// the passkey, unstored; on refusal, why, or no reason when the failure is ours.
+    pub(crate) async fn verify_passkey_registration(
+        &self,
+        user: UserId,
+        ceremony: &str,
+        credential: &serde_json::Value,
+    ) -> std::result::Result<Passkey, (Option<&'static str>, Error)> {
         let internal = |e: Error| (None, e);
         let refused = |reason: &'static str| move |e: Error| (Some(reason), e);
         let now = self.now();
@@ -215,22 +288,15 @@ impl Broker {
             .take_json(&registration_key(ceremony))
             .await
             .map_err(|e| internal(e.into()))?
-            .filter(|p: &PendingRegistration| p.user_id == user.id && now < p.expires_at)
+            .filter(|p: &PendingRegistration| p.user_id == user && now < p.expires_at)
             .ok_or_else(|| refused("ceremony_expired")(expired()))?;
         let answer: RegisterPublicKeyCredential = serde_json::from_value(credential.clone())
             .map_err(|e| refused("malformed")(rejected(e)))?;
-        let passkey = self
-            .login_settings()
+        self.login_settings()
             .webauthn()
             .map_err(internal)?
             .finish_passkey_registration(&answer, &pending.state)
-            .map_err(|e| refused("verification_failed")(rejected(e)))?;
-        self.store_passkey(user, &passkey, name, client)
-            .await
-            .map_err(|e| match e.code() {
-                ErrorCode::PasskeyAlreadyRegistered => refused("already_registered")(e),
-                _ => internal(e),
-            })
+            .map_err(|e| refused("verification_failed")(rejected(e)))
     }
 
     async fn store_passkey(
@@ -240,46 +306,14 @@ impl Broker {
         name: &str,
         client: &ClientInfo,
     ) -> Result<PasskeyRecord> {
-        let credential_id = passkey.cred_id().to_vec();
-        let internals = Credential::from(passkey.clone());
-        let now = self.now();
         let txn = self.begin_write().await?;
-        let taken = passkey::Entity::find()
-            .filter(passkey::Column::CredentialId.eq(credential_id.clone()))
-            .one(&txn)
-            .await?
-            .is_some();
-        if taken {
-            return Err(Error::new(
-                ErrorCode::PasskeyAlreadyRegistered,
-                "this authenticator is already registered",
-            ));
-        }
-        let record = passkey::ActiveModel {
-            id: Set(PasskeyId::new()),
-            user_id: Set(user.id),
-            credential_id: Set(credential_id),
-            name: Set(name.to_owned()),
-            passkey: Set(serde_json::to_value(passkey).map_err(Error::internal)?),
-            aaguid: Set(None),
-            backup_eligible: Set(internals.backup_eligible),
-            backup_state: Set(internals.backup_state),
-            sign_count: Set(i64::from(internals.counter)),
-            created_at: Set(now),
-            last_used_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
+        let record = insert_passkey(
             &txn,
-            now,
-            Entry {
-                actor: &client.actor(Some(user.id)),
-                org: None,
-                action: AuditAction::PasskeyAdded,
-                target: Target::new("passkey", record.id),
-                data: json!({ "name": name, "backup_eligible": record.backup_eligible }),
-            },
+            self.now(),
+            user.id,
+            passkey,
+            name,
+            &client.actor(Some(user.id)),
         )
         .await?;
         txn.commit().await?;

@@ -355,10 +355,25 @@ pub async fn insert_keys_and_audit(db: &DatabaseConnection, ids: &Ids) -> Result
         org_id: ids.org,
         token_hash: vec![8; 32],
         created_by: Some(ids.user),
+        label: Some("Jane, Acme IT".into()),
         expires_at: at(604_800),
         used_at: None,
         revoked_at: None,
         created_at: at(0),
     };
-    round_trip::<SetupLink>(db, link, id).await
+    round_trip::<SetupLink>(db, link, id).await?;
+    let admin = instance_admin::Model {
+        user_id: ids.user,
+        created_at: at(0),
+    };
+    round_trip::<InstanceAdmin>(db, admin, ids.user).await?;
+    let branding = org_branding::Model {
+        org_id: ids.org,
+        display_name: Some("Acme".into()),
+        color: Some("#0b5394".into()),
+        logo: Some(vec![0x89, b'P', b'N', b'G']),
+        logo_type: Some("image/png".into()),
+        updated_at: at(0),
+    };
+    round_trip::<OrgBranding>(db, branding, ids.org).await
 }

@@ -15,7 +15,7 @@ use tessera_tests::{Options, TestApp};
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A child process killed (and reaped) when dropped, so a failing test leaves no browser behind.
-struct KillOnDrop(Child);
+pub struct KillOnDrop(pub Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -24,7 +24,7 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn e2e_dir() -> PathBuf {
+pub fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e")
 }
 
@@ -44,7 +44,7 @@ pub fn screenshot_dir() -> PathBuf {
     target.join("e2e-screenshots")
 }
 
-fn chromium() -> String {
+pub fn chromium() -> String {
     assert!(
         e2e_dir().join("node_modules/playwright-core").is_dir(),
         "tests/e2e/node_modules is missing playwright-core: scripts/test installs the end-to-end \

@@ -1,6 +1,7 @@
 //! End to end: the real `tessera` binary against software nobody here wrote.
 
 mod browser;
+mod console;
 mod federation;
 mod openid_client;
 mod passkeys;

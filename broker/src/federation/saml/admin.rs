@@ -51,6 +51,9 @@ pub struct SamlOptions {
 /// A SAML connection to create: a name and the IdP's metadata (pasted, or a URL).
 #[derive(Debug, Clone, Default)]
 pub struct NewSamlConnection {
+    /// The id handed out with the SP values ([`Broker::connection_endpoints`]), when the IdP
+    /// was set up with them first; a new id when absent.
+    pub id: Option<ConnectionId>,
     /// Display name.
     pub name: String,
     /// The IdP's metadata document.
@@ -227,7 +230,10 @@ impl Broker {
             (None, None) => None,
             (xml, url) => Some(self.read_metadata(xml.as_deref(), url.as_deref()).await?),
         };
-        let id = ConnectionId::new();
+        let id = match new.id {
+            Some(chosen) => crate::federation::endpoints::chosen_id(chosen, self.now())?,
+            None => ConnectionId::new(),
+        };
         let keys = self.generate_sp_keys(id)?;
         let now = self.now();
         let mut settings = SamlSettings {
