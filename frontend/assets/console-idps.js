@@ -1,8 +1,6 @@
 // The identity providers the wizard knows: what to call things, what to register at each IdP
 // (written instructions, no screenshots), and which fields to ask for. Each entry names a
-// `protocol`; the wizard has one module per protocol (OIDC today). Adding SAML means adding a
-// `saml` protocol in console-wizard.js's PROTOCOLS and entries here such as
-//   { id: 'saml', protocol: 'saml', name: 'Generic SAML', … }.
+// `protocol` (`oidc` or `saml`); console-wizard.js's PROTOCOLS knows how each one is set up.
 
 /** Tessera's values, shown with copy buttons, are filled in where `{redirect_uri}` appears. */
 export const IDPS = [
@@ -111,6 +109,96 @@ export const IDPS = [
     secretLabel: 'Client secret',
     groupsNote: 'Use the claim your IdP puts groups in (usually groups).',
   },
+  {
+    id: 'entra-saml',
+    protocol: 'saml',
+    preset: 'entra',
+    name: 'Microsoft Entra ID (SAML)',
+    short: 'Entra ID',
+    summary: 'Entra ID enterprise application with SAML single sign-on',
+    color: '#0a5bb5',
+    letter: 'E',
+    console: 'Microsoft Entra admin center',
+    entityLabel: 'Identifier (Entity ID)',
+    acsLabel: 'Reply URL (Assertion Consumer Service URL)',
+    register: [
+      'In the Microsoft Entra admin center go to Identity → Applications → Enterprise applications → New application → Create your own application.',
+      'Name it, choose “Integrate any other application you don’t find in the gallery (Non-gallery)”, and create it.',
+      'Single sign-on → SAML. In “Basic SAML Configuration” paste the Identifier (Entity ID) and the Reply URL above. Leave “Sign on URL” empty.',
+      'In “Attributes & Claims”, add a group claim (Security groups, source attribute Group ID) if roles should come from groups.',
+      'In “SAML Certificates”, copy the “App Federation Metadata Url”.',
+      'Users and groups: assign the people or groups who may sign in.',
+    ],
+    metadataHint: 'The App Federation Metadata Url from “SAML Certificates”: Tessera refetches it, so certificate rollovers need nothing from you.',
+    groupsNote: 'Entra sends groups as object IDs (GUIDs): write rules with the group’s Object ID from Entra.',
+  },
+  {
+    id: 'okta-saml',
+    protocol: 'saml',
+    preset: 'okta',
+    name: 'Okta (SAML)',
+    short: 'Okta',
+    summary: 'Okta SAML 2.0 app integration',
+    color: '#00297a',
+    letter: 'O',
+    console: 'Okta Admin Console',
+    entityLabel: 'Audience URI (SP Entity ID)',
+    acsLabel: 'Single sign-on URL',
+    register: [
+      'In the Okta Admin Console go to Applications → Applications → Create App Integration → SAML 2.0.',
+      'Paste the Single sign-on URL above (keep “Use this for Recipient URL and Destination URL” checked) and the Audience URI (SP Entity ID).',
+      'Name ID format: EmailAddress. Application username: Email.',
+      'Attribute Statements: email → user.email, firstName → user.firstName, lastName → user.lastName. Group Attribute Statements: name groups, filter “Matches regex” .* (or narrower).',
+      'Finish, then on the Sign On tab copy the Metadata URL.',
+      'Assignments: choose who may sign in.',
+    ],
+    metadataHint: 'The Metadata URL from the app’s Sign On tab.',
+    groupsNote: 'Okta sends group names, such as “Finance”, in the groups attribute.',
+  },
+  {
+    id: 'google-saml',
+    protocol: 'saml',
+    preset: 'google',
+    name: 'Google Workspace (SAML)',
+    short: 'Google',
+    summary: 'A custom SAML app in the Google Admin console',
+    color: '#1a73e8',
+    letter: 'G',
+    console: 'Google Admin console',
+    entityLabel: 'Entity ID',
+    acsLabel: 'ACS URL',
+    register: [
+      'In the Google Admin console go to Apps → Web and mobile apps → Add app → Add custom SAML app, and name it.',
+      'On “Google Identity Provider details”, download the IdP metadata (Google publishes no metadata URL).',
+      'On “Service provider details”, paste the ACS URL and the Entity ID above. Name ID format EMAIL, Name ID “Basic Information → Primary email”. Leave “Signed response” off.',
+      'Attribute mapping: Primary email → email, First name → given_name, Last name → family_name; Group membership → groups.',
+      'Turn the app on for the organizational units that should sign in.',
+    ],
+    metadataHint: 'Paste the downloaded metadata file’s contents below.',
+    metadataAsXml: true,
+    groupsNote: 'Google sends the groups you chose under “Group membership” in the groups attribute.',
+  },
+  {
+    id: 'saml',
+    protocol: 'saml',
+    preset: null,
+    name: 'Other SAML 2.0 IdP',
+    short: 'SAML',
+    summary: 'ADFS, Shibboleth, PingFederate, JumpCloud or any SAML 2.0 IdP',
+    color: '#4a5563',
+    letter: 'S',
+    console: 'your identity provider',
+    entityLabel: 'SP entity ID (audience, identifier)',
+    acsLabel: 'ACS URL (reply URL, single sign-on URL; HTTP-POST binding)',
+    register: [
+      'In your identity provider, add a SAML 2.0 relying party, service provider or application.',
+      'Enter the SP entity ID and the ACS URL above (or, once the connection exists, import Tessera’s SP metadata from its page).',
+      'Have it sign the assertion (RSA-SHA256 or stronger) and send the email as NameID or as an email attribute; send groups as an attribute if roles should come from them.',
+      'Assign the people who may sign in, then copy the IdP’s metadata URL (or export its metadata XML).',
+    ],
+    metadataHint: 'The IdP’s metadata URL, or paste its metadata XML in the box below instead.',
+    groupsNote: 'Tessera reads groups from groups, memberOf, the Microsoft groups claim or isMemberOf; other names can be set on the connection.',
+  },
 ];
 
 /** The catalog entry for `id` (a preset, or `oidc` for a connection without one). */
@@ -118,9 +206,10 @@ export function idpById(id) {
   return IDPS.find((idp) => idp.id === id) ?? IDPS.find((idp) => idp.id === 'oidc');
 }
 
-/** The entry for an existing connection. */
+/** The entry for an existing connection: its protocol and preset. */
 export function idpOfConnection(connection) {
-  return idpById(connection.preset ?? connection.kind);
+  return IDPS.find((idp) => idp.protocol === connection.kind && idp.preset === (connection.preset ?? null))
+    ?? idpById(connection.kind);
 }
 
 /** What to do about a failed check, by error code (the message says what happened). */
@@ -149,4 +238,23 @@ export const HINTS = {
   membership_inactive: 'This person’s membership in the organization is suspended.',
   sso_state_invalid: 'The test was finished in another browser or took too long. Run it again.',
   connection_inactive: 'The connection is not active.',
+  saml_metadata_invalid: 'This is not SAML 2.0 IdP metadata. Use the IdP’s federation metadata URL or the XML file it exports (not the SP metadata, not a certificate).',
+  saml_metadata_unsigned: 'The metadata has no signing certificate. Export it again with the certificate (most IdPs include it; ADFS: the FederationMetadata.xml).',
+  saml_metadata_fetch_failed: 'Tessera could not download the metadata. Check the URL, and that the IdP is reachable from the Tessera server over HTTPS; or paste the XML instead.',
+  saml_metadata_missing: 'Add the IdP’s metadata (URL or XML) before testing or activating.',
+  saml_signature_invalid: 'The signature did not verify with the IdP’s certificates. If the IdP changed its certificate, refresh the metadata on the connection page; make sure it signs with SHA-256, not SHA-1.',
+  saml_assertion_unsigned: 'The IdP signs only the response. Set it to sign the assertion (Okta: Assertion Signature “Signed”; ADFS: signing of the assertion), or turn off “require signed assertions”.',
+  saml_assertion_not_encrypted: 'The connection requires encrypted assertions: upload Tessera’s encryption certificate (from the SP metadata) at the IdP and turn encryption on.',
+  saml_decryption_failed: 'The encrypted assertion could not be decrypted and verified. Upload Tessera’s current encryption certificate at the IdP and make sure the assertion is signed.',
+  saml_audience_mismatch: 'The IdP sent the assertion for another audience. Its “Identifier / Audience URI / Entity ID” must be exactly the SP entity ID shown in step 2.',
+  saml_destination_mismatch: 'The IdP posted to another address. Its “Reply URL / Single sign-on URL / ACS URL” must be exactly the ACS URL shown in step 2.',
+  saml_recipient_mismatch: 'The assertion names another recipient. The IdP’s recipient (Okta: “Recipient URL”) must be the ACS URL shown in step 2.',
+  saml_issuer_mismatch: 'The response came from another IdP than the metadata describes. Check that the metadata is the one of this IdP application.',
+  saml_expired: 'The assertion was too old when it arrived. Check the clocks of the IdP and of the Tessera server, or raise the allowed clock skew.',
+  saml_not_yet_valid: 'The assertion is valid only later: the IdP’s clock is ahead. Fix the clock, or raise the allowed clock skew.',
+  saml_in_response_to_mismatch: 'The response answers another request. Start the test again from this page.',
+  saml_unsolicited_response: 'The IdP started the sign-in itself (IdP-initiated). Start it from Tessera, or allow IdP-initiated sign-in on the connection.',
+  saml_replayed: 'This assertion was already used. Sign in again.',
+  saml_status_error: 'The IdP answered with an error; its status is above. Check the user’s assignment and the app’s settings at the IdP.',
+  saml_response_malformed: 'The IdP posted something that is not a valid SAML response.',
 };

@@ -47,6 +47,14 @@ function claimsTable(claims) {
   ], claimRows(claims), { caption: 'Claims received from the IdP', empty: 'No claims were received.' });
 }
 
+/** SAML: the signed XML the IdP sent, as Tessera verified and read it (folded). */
+function assertionBlock(test) {
+  if (!test.assertion_xml) return null;
+  return h('details', { class: 'assertion' },
+    h('summary', {}, 'The signed SAML assertion'),
+    h('pre', { class: 'mono code-block', id: 'test-assertion' }, test.assertion_xml));
+}
+
 /** What a finished test sign-in showed. */
 export function testResult(test) {
   if (test.status === 'succeeded') {
@@ -65,7 +73,8 @@ export function testResult(test) {
         h('dt', {}, 'Roles'), h('dd', { id: 'test-roles' }, roles),
         h('dt', {}, 'Account'), h('dd', {}, ACCOUNT_ACTIONS[test.account_action] ?? String(test.account_action ?? '—'))),
       h('h3', {}, 'Claims received'),
-      claimsTable(test.claims));
+      claimsTable(test.claims),
+      assertionBlock(test));
   }
   const error = test.error ?? {};
   const hint = HINTS[error.code];

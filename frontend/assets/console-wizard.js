@@ -3,8 +3,9 @@
 // groups to roles with a live preview, activate. It runs in the console and behind a setup
 // link alike: `ctx` carries the API client, the organization and how to link within the page.
 //
-// Protocols plug in through PROTOCOLS: each knows how to ask for the IdP's details and what to
-// copy into it. SAML adds an entry here and catalog entries in console-idps.js.
+// Protocols plug in through PROTOCOLS: each knows how to ask for the IdP's details, what to
+// copy into it, and how to keep an existing connection up to date (OIDC: the client secret;
+// SAML: the metadata).
 
 import { orgPath } from '/assets/console-api.js';
 import { IDPS, idpById, idpOfConnection } from '/assets/console-idps.js';
@@ -50,10 +51,105 @@ export const PROTOCOLS = {
       ...(idp.preset ? { preset: idp.preset } : {}),
       ...(v.tenant_id ? { tenant_id: v.tenant_id } : {}),
     }),
+    connectText: 'Tessera checks the IdP right away: it fetches its discovery document and signing keys, so a typo shows up here, not at someone’s first sign-in.',
     /** What the connection page shows about an existing connection. */
     facts: (c) => [['Issuer', c.issuer], ['Client ID', c.client_id], ['Scopes', (c.scopes ?? []).join(' ')], ['Tenant', c.tenant_id]],
+    maintenance: secretRotation,
+  },
+  saml: {
+    label: 'SAML 2.0',
+    copyFields: (idp, endpoints) => [
+      copyField(idp.entityLabel, endpoints.sp_entity_id, {
+        hint: 'Tessera’s name for this connection: the audience of every assertion.',
+      }),
+      copyField(idp.acsLabel, endpoints.acs_url, {
+        hint: 'The IdP posts signed assertions here (HTTP-POST binding).',
+      }),
+    ],
+    fields: (idp, org) => [
+      field({ label: 'Connection name', name: 'name', value: `${org.name} ${idp.short}`, hint: 'For you; people never see it.' }),
+      idp.metadataAsXml
+        ? null
+        : field({ label: 'IdP metadata URL', name: 'metadata_url', placeholder: 'https://…/metadata', hint: idp.metadataHint }),
+      field({
+        label: idp.metadataAsXml ? 'IdP metadata (XML)' : 'Or the metadata XML',
+        name: 'metadata_xml', type: 'textarea', rows: 5, placeholder: '<md:EntityDescriptor …>',
+        hint: idp.metadataAsXml ? idp.metadataHint : 'Only if the IdP has no metadata URL.',
+        required: Boolean(idp.metadataAsXml),
+      }),
+    ],
+    body: (idp, id, v) => ({
+      kind: 'saml', id, name: v.name,
+      ...(idp.preset ? { preset: idp.preset } : {}),
+      ...(v.metadata_url ? { metadata_url: v.metadata_url } : {}),
+      ...(v.metadata_xml ? { metadata_xml: v.metadata_xml } : {}),
+    }),
+    connectText: 'Tessera reads the IdP’s metadata right away (its entity ID, sign-in URL and signing certificates), so a wrong file or URL shows up here.',
+    facts: (c) => [
+      ['IdP entity ID', c.saml?.idp_entity_id],
+      ['IdP sign-in URL', c.saml?.sso_url],
+      ['Metadata URL', c.saml?.metadata_url],
+      ...(c.saml?.certificates ?? []).map((cert, i) => [`Signing certificate ${i + 1}`, `${cert.sha256.slice(0, 23)}… until ${formatDate(cert.not_after)}`]),
+      ['SP entity ID', c.sp_entity_id],
+      ['ACS URL', c.acs_url],
+    ],
+    maintenance: metadataUpkeep,
   },
 };
+
+/** OIDC upkeep: replace the client secret after rotating it at the IdP. */
+function secretRotation({ ctx, idp, base }) {
+  const secret = h('form', { class: 'form inline', novalidate: true },
+    field({ label: `New ${idp.secretLabel.toLowerCase()}`, name: 'client_secret', type: 'password', autocomplete: 'new-password' }),
+    h('button', { type: 'submit', class: 'btn btn-secondary' }, 'Replace secret'));
+  onSubmit(secret, async (v) => {
+    await ctx.api.patch(base, { client_secret: v.client_secret });
+    toast('Client secret replaced');
+    secret.reset();
+  });
+  return [h('h3', {}, 'Rotate the client secret'),
+    h('p', { class: 'muted small' }, 'After creating a new secret at the IdP, paste it here; the old one stops being used at once.'),
+    secret];
+}
+
+/** SAML upkeep: warnings, Tessera's SP metadata, and refreshing or replacing the IdP's. */
+function metadataUpkeep({ ctx, connection, base, reload }) {
+  const warnings = (connection.warnings ?? []).map((w) => h('p', { class: 'alert alert-warning', role: 'status' }, h('code', {}, w.code), ' ', w.message));
+  const refresh = connection.saml?.metadata_url
+    ? h('button', { type: 'button', class: 'btn btn-secondary', id: 'refresh-metadata' }, 'Refresh the metadata now')
+    : null;
+  refresh?.addEventListener('click', async () => {
+    try {
+      await ctx.api.post(`${base}/refresh-metadata`);
+      toast('Metadata refreshed');
+      reload();
+    } catch (error) {
+      refresh.after(alertBox(error));
+    }
+  });
+  const replace = h('form', { class: 'form', novalidate: true },
+    field({ label: 'New IdP metadata URL', name: 'metadata_url', placeholder: 'https://…/metadata' }),
+    field({ label: 'Or new metadata XML', name: 'metadata_xml', type: 'textarea', rows: 3 }),
+    h('button', { type: 'submit', class: 'btn btn-secondary' }, 'Replace the metadata'));
+  onSubmit(replace, async (v) => {
+    await ctx.api.patch(base, {
+      ...(v.metadata_url ? { metadata_url: v.metadata_url } : {}),
+      ...(v.metadata_xml ? { metadata_xml: v.metadata_xml } : {}),
+    });
+    toast('Metadata replaced');
+    reload();
+  });
+  return [...warnings,
+    h('h3', {}, 'Tessera’s SP metadata'),
+    h('p', { class: 'muted small' }, 'Some IdPs import it instead of the two values; it also carries the encryption certificate for encrypted assertions.'),
+    h('p', {}, h('a', { class: 'btn btn-secondary', href: connection.sp_metadata_url, download: `tessera-sp-${connection.id}.xml` }, 'Download the SP metadata')),
+    h('h3', {}, 'The IdP’s metadata'),
+    h('p', { class: 'muted small' }, connection.saml?.metadata_url
+      ? `Refetched every ${connection.saml.metadata_refresh_hours} hours, so a certificate the IdP adds is picked up on its own.`
+      : 'Pasted by hand: paste the new metadata when the IdP changes its certificate.'),
+    refresh,
+    replace];
+}
 
 /** Query parameters of the current hash route. */
 export function routeQuery() {
@@ -179,9 +275,7 @@ function connectStep(ctx, idp, id) {
     toast(`${created.name} is connected as a draft`);
     ctx.go(`/connections/${created.id}?step=test`);
   });
-  return stepCard(`Connect ${idp.name}`,
-    'Tessera checks the IdP right away: it fetches its discovery document and signing keys, so a typo shows up here, not at someone’s first sign-in.',
-    form);
+  return stepCard(`Connect ${idp.name}`, protocol.connectText, form);
 }
 
 /** The wizard for an existing connection: `/connections/{id}?step=…`. */
@@ -208,16 +302,9 @@ export async function connectionPage(ctx, main, id) {
 
 function connectionSummary(state) {
   const { ctx, connection, idp, base, hrefOf } = state;
-  const facts = PROTOCOLS[connection.kind]?.facts(connection) ?? [];
+  const protocol = PROTOCOLS[connection.kind];
+  const facts = protocol?.facts(connection) ?? [];
   const status = badge(connection.status, connection.status === 'active' ? 'success' : 'warning');
-  const secret = h('form', { class: 'form inline', novalidate: true },
-    field({ label: `New ${idp.secretLabel.toLowerCase()}`, name: 'client_secret', type: 'password', autocomplete: 'new-password' }),
-    h('button', { type: 'submit', class: 'btn btn-secondary' }, 'Replace secret'));
-  onSubmit(secret, async (v) => {
-    await ctx.api.patch(base, { client_secret: v.client_secret });
-    toast('Client secret replaced');
-    secret.reset();
-  });
   const remove = h('button', { type: 'button', class: 'btn btn-danger' }, 'Delete connection');
   remove.addEventListener('click', async () => {
     const sure = await confirmDialog('Delete this connection?',
@@ -234,8 +321,6 @@ function connectionSummary(state) {
   return stepCard(`${idp.name} is connected`, null,
     h('dl', { class: 'kv' }, h('dt', {}, 'Status'), h('dd', {}, status),
       facts.filter(([, v]) => v).flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, v)])),
-    h('h3', {}, 'Rotate the client secret'),
-    h('p', { class: 'muted small' }, 'After creating a new secret at the IdP, paste it here; the old one stops being used at once.'),
-    secret,
+    protocol?.maintenance(state) ?? null,
     h('div', { class: 'spread' }, h('a', { class: 'btn btn-primary', href: hrefOf('test') }, 'Continue to the test sign-in'), remove));
 }

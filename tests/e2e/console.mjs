@@ -16,6 +16,7 @@ import * as client from 'openid-client';
 import * as jose from 'jose';
 import { TIMEOUT, base, env, run } from './browser.mjs';
 import { cancelAtIdp, signInAtIdp, startIdp } from './idp.mjs';
+import { startSamlIdp } from './saml-idp.mjs';
 
 const firstAdminLink = env('FIRST_ADMIN_LINK');
 const workDir = env('WORK_DIR');
@@ -56,6 +57,8 @@ function accessibilityProblems(page) {
   });
 }
 
+// The second organization's IdP speaks SAML (samlify), on another site than Tessera.
+const samlIdp = await startSamlIdp({ name: 'globex', host: 'localhost' });
 const idp = await startIdp('acme', {
   'alice@acme.test': { name: 'Alice Admin', email_verified: true, groups: ['acme-admins', 'everyone'] },
   'bob@acme.test': { name: 'Bob Builder', email_verified: true, groups: ['everyone'] },
@@ -282,5 +285,117 @@ await run(async (t) => {
     const access = jose.decodeJwt(tokens.access_token);
     return { email: tokens.claims().email, org_id: access.org_id, roles: access.roles };
   });
+  // The same wizard for a SAML IdP, in a second organization, ending with a user signed in
+  // through the app with the role the rule gives.
+  await t.step('SAML wizard: a second organization chooses a SAML 2.0 IdP', async () => {
+    await page.goto(`${base}/admin#/`);
+    await page.fill('#create-org [name="name"]', 'Globex');
+    await page.fill('#create-org [name="slug"]', 'globex');
+    await page.click('#create-org button[type="submit"]');
+    await page.waitForURL((url) => url.hash === '#/orgs/globex');
+    await nav('Connections');
+    await page.getByRole('link', { name: 'Add connection' }).first().click();
+    await page.locator('label.idp-option', { hasText: 'Other SAML 2.0 IdP' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: /Register Tessera in your identity provider/ }).waitFor();
+    const entity = await page.getByRole('textbox', { name: 'SP entity ID (audience, identifier)', exact: true }).inputValue();
+    const acs = await page.getByRole('textbox', { name: /^ACS URL/ }).inputValue();
+    assert.ok(acs === `${entity}/acs` && entity.startsWith(`${base}/sso/saml/`), `${entity} ${acs}`);
+    result.saml_sp = { entity, acs };
+    await t.screenshot('wizard-saml-2-register');
+    await page.getByRole('link', { name: /I registered it/ }).click();
+  });
+
+  await t.step('SAML wizard: connect with the IdP metadata URL (a wrong one is refused inline)', async () => {
+    await page.getByRole('heading', { name: 'Connect Other SAML 2.0 IdP' }).waitFor();
+    await page.getByLabel('IdP metadata URL', { exact: true }).fill(`${samlIdp.base}/not-metadata`);
+    await page.getByRole('button', { name: 'Connect and check' }).click();
+    await page.waitForFunction(() => document.querySelector('[name="metadata_url"]')?.getAttribute('aria-invalid') === 'true');
+    result.saml_inline_error = (await page.locator('[data-field="metadata_url"] .field-error').textContent()).trim();
+    await t.screenshot('wizard-saml-3-connect-error');
+    await page.getByLabel('IdP metadata URL', { exact: true }).fill(samlIdp.metadataUrl);
+    await page.getByRole('button', { name: 'Connect and check' }).click();
+    await page.getByRole('heading', { name: 'Test the sign-in' }).waitFor();
+    result.saml_connection_id = new URL(page.url()).hash.split('/')[4].split('?')[0];
+    // The IdP admin imports Tessera's SP metadata (with its certificates) from the console.
+    const spMetadata = await page.evaluate(async (id) =>
+      (await fetch(`/sso/saml/${id}/metadata`)).text(), result.saml_connection_id);
+    samlIdp.control({ sp: spMetadata, user: null });
+  });
+
+  await t.step('SAML wizard: a test sign-in at the IdP shows attributes, roles and the assertion', async () => {
+    await page.click('#start-test');
+    const [tab] = await Promise.all([context.waitForEvent('page'), page.click('#open-test')]);
+    await tab.waitForSelector('input[name="email"]');
+    await tab.fill('input[name="email"]', 'gina@globex.test');
+    await tab.click('button[type="submit"]');
+    await tab.getByText('Test login succeeded').waitFor();
+    await tab.close();
+    await page.locator('#test-result[data-status="succeeded"]').waitFor();
+    assert.match(await page.locator('#test-result').textContent(), /gina@globex\.test/);
+    await page.locator('details.assertion summary').click();
+    assert.match(await page.locator('#test-assertion').textContent(), /Assertion/);
+    await t.screenshot('wizard-saml-4-test');
+  });
+
+  await t.step('SAML wizard: a rule with a live preview, then activate', async () => {
+    await page.click('#to-roles');
+    await page.getByRole('heading', { name: 'Map groups to roles' }).waitFor();
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.fill('[name="rules[0].claim"]', 'email');
+    await page.selectOption('[name="rules[0].op"]', 'matches');
+    await page.fill('[name="rules[0].value"]', '.*@globex\\.test');
+    await page.fill('[name="rules[0].role"]', 'staff');
+    await page.locator('#preview-outcome', { hasText: 'staff' }).waitFor();
+    await t.screenshot('wizard-saml-5-roles');
+    await page.click('#save-rules');
+    await page.locator('#rules-saved').waitFor();
+    await page.getByRole('link', { name: 'Continue to activation' }).click();
+    await page.click('#activate');
+    await page.locator('#activated').waitFor();
+    await page.goto(`${base}/admin#/orgs/globex/connections/${result.saml_connection_id}?step=connect`);
+    await page.getByRole('link', { name: 'Download the SP metadata' }).waitFor();
+    await t.screenshot('wizard-saml-6-connection');
+  });
+
+  const globexApp = await t.step('register Globex\'s app', async () => {
+    await nav('Apps');
+    await page.fill('#register-app [name="name"]', 'Globex portal');
+    await page.fill('#register-app [name="redirect_uris"]', APP_CALLBACK);
+    await page.click('#register-app button[type="submit"]');
+    await page.locator('#created-app .secret-once').waitFor();
+    return {
+      id: (await page.locator('#created-app .secret-once code').textContent()).trim(),
+      secret: await page.locator('#created-app .secret-once input').inputValue(),
+    };
+  });
+
+  result.saml_sign_in = await t.step('sign a user in through the app and the SAML IdP', async () => {
+    const config = await client.discovery(new URL(base), globexApp.id, undefined, client.ClientSecretBasic(globexApp.secret),
+      { execute: [client.allowInsecureRequests] });
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: APP_CALLBACK, scope: 'openid email profile', state, organization: 'globex',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const user = await context.browser().newContext();
+    const tab = await user.newPage();
+    // The app's callback is never served: the request for it carries the code.
+    const reached = tab.waitForRequest((request) => request.url().startsWith(APP_CALLBACK));
+    await tab.goto(url.href);
+    await tab.waitForSelector('input[name="email"]');
+    await tab.fill('input[name="email"]', 'gina@globex.test');
+    await tab.click('button[type="submit"]');
+    const callback = (await reached).url();
+    assert.ok(!new URL(callback).searchParams.has("error"), callback);
+    await user.close();
+    const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: verifier, expectedState: state,
+    });
+    const access = jose.decodeJwt(tokens.access_token);
+    return { email: tokens.claims().email, org_id: access.org_id, roles: access.roles, amr: tokens.claims().amr };
+  });
+  await samlIdp.close();
   return result;
 });

@@ -34,6 +34,11 @@ const SCREENSHOTS: &[&str] = &[
     "console-7-branding",
     "console-8-audit",
     "setup-link",
+    "wizard-saml-2-register",
+    "wizard-saml-3-connect-error",
+    "wizard-saml-4-test",
+    "wizard-saml-5-roles",
+    "wizard-saml-6-connection",
 ];
 
 /// Runs the script, publishing the TXT record it asks for the way an admin would at their
@@ -134,6 +139,40 @@ async fn admin_sets_up_sso_in_the_console_and_a_user_signs_in_through_an_app() {
         result["preview"].as_str().unwrap().contains("admin"),
         "{result}"
     );
+
+    // The same wizard for a SAML IdP (samlify) in a second org: the SP values shown before the
+    // connection existed are the ones it has, a wrong metadata URL is refused on its field, and
+    // a user signs in through the app at that IdP with the role its rule gives.
+    let saml = &result["saml_sign_in"];
+    assert_eq!(saml["email"], "gina@globex.test");
+    assert_eq!(saml["roles"], json!(["staff"]));
+    assert_eq!(saml["amr"], json!(["fed", "pwd"]));
+    assert!(
+        result["saml_inline_error"]
+            .as_str()
+            .unwrap()
+            .contains("could not read the metadata"),
+        "{result}"
+    );
+    let saml_connection = expect_status(
+        app.admin(
+            Method::GET,
+            &format!(
+                "/api/v1/organizations/globex/connections/{}",
+                result["saml_connection_id"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(saml_connection["kind"], "saml");
+    assert_eq!(saml_connection["status"], "active");
+    assert_eq!(saml_connection["sp_entity_id"], result["saml_sp"]["entity"]);
+    assert_eq!(saml_connection["acs_url"], result["saml_sp"]["acs"]);
+    assert_eq!(saml["org_id"], saml_connection["organization_id"]);
 
     // Every page screenshotted labels its controls and names its buttons and links.
     let checked = result["accessibility"].as_object().unwrap();
