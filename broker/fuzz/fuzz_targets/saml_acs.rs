@@ -4,8 +4,9 @@
 //! a connection with a real certificate and key. Each input must end in `Ok` or a SAML error
 //! code, never a panic, a hang or an internal error.
 //!
-//! Run from `broker/`: `RUSTC_BOOTSTRAP=1 cargo fuzz run saml_acs -- -max_total_time=300
-//! -dict=fuzz/saml.dict` (or `scripts/fuzz`, which runs every target for a bounded time).
+//! Run `scripts/fuzz` (every target for a bounded time, starting from the seeds in
+//! `fuzz/seeds/saml_acs/`), or from `broker/`: `RUSTC_BOOTSTRAP=1 cargo fuzz run saml_acs --
+//! -max_total_time=300 -dict=fuzz/saml.dict`.
 
 #![no_main]
 
