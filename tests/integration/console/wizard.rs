@@ -125,7 +125,27 @@ async fn a_connection_created_with_the_handed_out_id_keeps_the_redirect_uri_show
         .send()
         .await
         .unwrap();
-    expect_error(saml, 400, "invalid_connection", Some("kind")).await;
+    // SAML: the SP entity ID and ACS URL the IdP asks for, and the connection created with the
+    // same id has exactly those.
+    let saml = expect_status(saml, 200).await;
+    let saml_id = saml["id"].as_str().unwrap();
+    assert!(saml["redirect_uri"].is_null());
+    assert!(
+        saml["sp_entity_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/sso/saml/{saml_id}"))
+    );
+    let created = app
+        .admin(Method::POST, "/api/v1/organizations/acme/connections")
+        .json(&json!({"kind": "saml", "name": "Acme SAML", "id": saml_id}))
+        .send()
+        .await
+        .unwrap();
+    let created = expect_status(created, 201).await;
+    assert_eq!(created["id"], saml_id);
+    assert_eq!(created["sp_entity_id"], saml["sp_entity_id"]);
+    assert_eq!(created["acs_url"], saml["acs_url"]);
     let unknown = app
         .admin(
             Method::GET,
