@@ -139,8 +139,8 @@ export async function rulesStep(state) {
   if (claims) runPreview();
   else mount(preview, h('p', { class: 'muted' }, 'Run a test sign-in to preview the rules against real claims. ', h('a', { href: hrefOf('test') }, 'Run a test')));
   const adminNote = ctx.setupLink ? null : h('p', { class: 'alert alert-info' },
-    'Rules replace the roles of people signing in through SSO. Give your IT administrators the role ', h('code', {}, ADMIN_ROLE),
-    ' with a rule, or they lose access to this console when they sign in through your IdP.');
+    'Rules replace the roles of people signing in through SSO. The console role ', h('code', {}, ADMIN_ROLE),
+    ' given on the Members page stays, unless a rule grants it: then your IdP’s groups decide who administers this organization.');
   const headingId = uid('rules');
   return h('section', { class: 'card stack', aria: { labelledby: 'step-title' } },
     h('h2', { id: 'step-title', tabindex: '-1' }, 'Map groups to roles'),

@@ -132,6 +132,23 @@ async fn membership_of(
         .await?)
 }
 
+/// Tessera's own roles (`tessera:admin`, the console's) that an admin gave by hand survive
+/// the rules' recomputation, unless the rules manage them (a rule or the default grants that
+/// role): then the IdP decides, and removing someone from the group takes the role away.
+fn keep_console_roles(
+    granted: &mut Vec<String>,
+    existing: &membership::Model,
+    mapping: &crate::federation::rules::RoleMapping,
+) {
+    let managed = mapping.granted_roles();
+    let before: Vec<String> = serde_json::from_value(existing.roles.clone()).unwrap_or_default();
+    for role in before {
+        if role.starts_with("tessera:") && !managed.contains(&role) && !granted.contains(&role) {
+            granted.push(role);
+        }
+    }
+}
+
 impl Broker {
     /// Decides, without writing, what signing in `profile` through `connection` does.
     pub(crate) async fn plan_provisioning(
@@ -139,19 +156,18 @@ impl Broker {
         connection: &Connection,
         profile: &UpstreamProfile,
     ) -> Result<ProvisionPlan> {
-        let roles = match connection.org_id {
-            Some(org) => match self.role_mapping_of(org).await? {
-                Some(mapping) => match mapping.decide(&profile.claims) {
-                    RoleDecision::Roles(roles) => Some(roles),
-                    RoleDecision::Denied => {
-                        return Err(Error::new(
-                            ErrorCode::RoleMappingDenied,
-                            "your account has no role in this organization: no role rule matched, and the organization admits only users a rule matches",
-                        ));
-                    }
-                },
-                None => None,
-            },
+        let mapping = match connection.org_id {
+            Some(org) => self.role_mapping_of(org).await?,
+            None => None,
+        };
+        let roles = match mapping.as_ref().map(|m| m.decide(&profile.claims)) {
+            Some(RoleDecision::Roles(roles)) => Some(roles),
+            Some(RoleDecision::Denied) => {
+                return Err(Error::new(
+                    ErrorCode::RoleMappingDenied,
+                    "your account has no role in this organization: no role rule matched, and the organization admits only users a rule matches",
+                ));
+            }
             None => None,
         };
         let (action, user) =
@@ -168,14 +184,19 @@ impl Broker {
             } else {
                 (AccountAction::Create, None)
             };
+        let mut roles = roles;
         if let (Some(org), Some(user)) = (connection.org_id, &user)
             && let Some(existing) = membership_of(self.db(), org, user.id).await?
-            && existing.status != MembershipStatus::Active
         {
-            return Err(Error::new(
-                ErrorCode::MembershipInactive,
-                "your membership in this organization is suspended; ask its administrator",
-            ));
+            if existing.status != MembershipStatus::Active {
+                return Err(Error::new(
+                    ErrorCode::MembershipInactive,
+                    "your membership in this organization is suspended; ask its administrator",
+                ));
+            }
+            if let (Some(granted), Some(mapping)) = (roles.as_mut(), &mapping) {
+                keep_console_roles(granted, &existing, mapping);
+            }
         }
         Ok(ProvisionPlan {
             action,

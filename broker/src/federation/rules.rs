@@ -129,6 +129,15 @@ impl RoleMapping {
         Ok(self)
     }
 
+    /// Every role these rules can grant (the rules' and the default).
+    pub fn granted_roles(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .map(|r| r.role.clone())
+            .chain(self.default_role.clone())
+            .collect()
+    }
+
     /// Applies the rules to `claims`.
     pub fn decide(&self, claims: &Value) -> RoleDecision {
         let mut roles: Vec<String> = Vec::new();

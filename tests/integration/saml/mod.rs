@@ -276,3 +276,54 @@ async fn saml_sign_in_provisions_a_member_with_roles_from_groups() {
         saml.connection["sp_entity_id"].as_str().unwrap()
     );
 }
+
+#[tokio::test]
+async fn the_console_admin_role_given_by_hand_survives_sso_unless_the_rules_manage_it() {
+    let saml = Saml::start(json!({})).await;
+    saml.rules(json!({"rules": [
+        {"claim": "groups", "op": "equals", "value": "staff", "role": "member"}
+    ]}))
+    .await;
+    let ivy = json!({"email": "ivy@acme.test", "groups": ["staff"]});
+    let (_, first) = saml.sign_in("ivy@acme.test", ivy.clone()).await;
+    assert_eq!(first.status(), 303);
+    let list = saml
+        .app
+        .admin(Method::GET, "/api/v1/organizations/acme/memberships")
+        .send()
+        .await
+        .unwrap();
+    let user_id = expect_status(list, 200).await["data"][0]["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/organizations/acme/memberships/{user_id}");
+    let promoted = saml
+        .app
+        .admin(Method::PATCH, &path)
+        .json(&json!({"roles": ["member", "tessera:admin"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_status(promoted, 200).await;
+    // The rules give only `member`; the console role an admin gave by hand stays.
+    saml.sign_in("ivy@acme.test", ivy.clone()).await;
+    assert_eq!(
+        saml.members().await,
+        vec![(
+            "ivy@acme.test".to_owned(),
+            json!(["member", "tessera:admin"])
+        )]
+    );
+    // Once a rule manages the console role, the IdP's groups decide it.
+    saml.rules(json!({"rules": [
+        {"claim": "groups", "op": "equals", "value": "staff", "role": "member"},
+        {"claim": "groups", "op": "equals", "value": "it-admins", "role": "tessera:admin"}
+    ]}))
+    .await;
+    saml.sign_in("ivy@acme.test", ivy).await;
+    assert_eq!(
+        saml.members().await,
+        vec![("ivy@acme.test".to_owned(), json!(["member"]))]
+    );
+}
