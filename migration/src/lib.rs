@@ -18,6 +18,7 @@ mod m20261122_000013_create_consents;
 mod m20261122_000014_add_consent_resources_and_orgs;
 mod m20261122_000015_add_organizations_require_sso;
 mod m20261122_000016_create_scim_users;
+mod m20261203_000017_index_scim_text_patterns;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_add_consent_resources_and_orgs::Migration),
             Box::new(m20261122_000015_add_organizations_require_sso::Migration),
             Box::new(m20261122_000016_create_scim_users::Migration),
+            Box::new(m20261203_000017_index_scim_text_patterns::Migration),
         ]
     }
 }
