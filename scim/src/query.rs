@@ -28,6 +28,9 @@ pub struct ListQuery {
     pub count: u64,
     /// `attributes` / `excludedAttributes`
     pub projection: Projection,
+    /// A search from the server root, across resource types (RFC 7644 §3.4.3): an attribute
+    /// a type does not have has no value there, instead of making the filter invalid.
+    pub all_types: bool,
 }
 
 /// The query parameters as sent.
@@ -97,6 +100,7 @@ impl ListQuery {
                 params.attributes.as_deref(),
                 params.excluded_attributes.as_deref(),
             )?,
+            all_types: false,
         })
     }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::error::{ScimError, ScimType};
 use crate::patch::{MemberDelta, PatchOperation, apply, member_delta, parse_patch};
 use crate::query::{ListQuery, list_response};
-use crate::resource::{Projection, ResourceKind, Stored, normalize, render, render_owned};
+use crate::resource::{Projection, ResourceKind, Stored, normalize, render, render_owned, resolve};
 
 /// How often a PATCH without `If-Match` is retried when another writer changed the resource
 /// between its read and its write.
@@ -329,6 +329,52 @@ impl<'a, S: ResourceStore> Server<'a, S> {
             .map(|stored| render_owned(kind, stored, self.base, &query.projection))
             .collect();
         Ok(list_response(total, query.start_index, resources))
+    }
+
+    /// POST `/.search` at the server root: the Users that match, then the Groups, as one list
+    /// (`sortBy` orders each of the two), paged across both.
+    pub async fn search_all(&self, query: &ListQuery) -> Result<Value, ScimError> {
+        // A sort on an attribute one of the types lacks leaves that type in id order.
+        let sort_for = |kind| {
+            query
+                .sort_by
+                .clone()
+                .filter(|path| resolve(kind, path).is_some())
+        };
+        let users = ListQuery {
+            all_types: true,
+            sort_by: sort_for(ResourceKind::User),
+            ..query.clone()
+        };
+        let load = |kind| Load {
+            relations: relations_wanted(kind, &query.projection),
+        };
+        let (user_total, user_page) = self
+            .store
+            .query(ResourceKind::User, &users, load(ResourceKind::User))
+            .await?;
+        let groups = ListQuery {
+            start_index: query.start_index.saturating_sub(user_total).max(1),
+            count: query.count - user_page.len() as u64,
+            sort_by: sort_for(ResourceKind::Group),
+            ..users
+        };
+        let (group_total, group_page) = self
+            .store
+            .query(ResourceKind::Group, &groups, load(ResourceKind::Group))
+            .await?;
+        let render = |kind, page: Vec<Stored>| {
+            page.into_iter()
+                .map(move |stored| render_owned(kind, stored, self.base, &query.projection))
+        };
+        let resources = render(ResourceKind::User, user_page)
+            .chain(render(ResourceKind::Group, group_page))
+            .collect();
+        Ok(list_response(
+            user_total + group_total,
+            query.start_index,
+            resources,
+        ))
     }
 }
 

@@ -237,31 +237,31 @@ impl Directory<'_> {
                     .select_only()
                     .column(listing.id)
                     .offset(query.start_index - 1)
-                    .limit(query.count)
+                    .limit(query.count + 1)
                     .into_query();
                 listing.select.clone().filter(listing.id.in_subquery(ids))
             }
             None => listing.select.clone(),
         };
-        let rows = listing
+        // One row more than the page tells whether another page follows.
+        let mut rows = listing
             .ordered(page, &order)
-            .limit(query.count)
+            .limit(query.count + 1)
             .all(db)
             .await
             .map_err(db_err)?;
+        let more = rows.len() as u64 > query.count;
+        rows.truncate(query.count as usize);
         let served = rows.len() as u64;
         let total = match known {
             Some(total) => total,
-            // A short page that is not past the end tells the total without counting.
-            None if served < query.count && (served > 0 || query.start_index == 1) => {
+            // The last page, if it is not past the end, tells the total without counting.
+            None if !more && (served > 0 || query.start_index == 1) => {
                 query.start_index - 1 + served
             }
             None => listing.select.clone().count(db).await.map_err(db_err)?,
         };
-        if let (true, Some(last)) = (keyset, rows.last())
-            && served == query.count
-            && query.start_index - 1 + served < total
-        {
+        if let (true, true, Some(last)) = (keyset, more, rows.last()) {
             let value = match &listing.sort {
                 Sort::Column(_, field) => Some(last.value(*field)),
                 _ => None,

@@ -10,11 +10,13 @@ use sea_orm::JoinType;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 
 use super::cursor::{Sort, SortField};
-use super::sql::{always, invalid, ordered, string_literal, text_op, time_literal};
+use super::sql::{always, invalid, lacking, ordered, string_literal, text_op, time_literal};
 
 /// Filters and sorts Groups: `id`, `externalId`, `displayName`, `meta.*` and members.
 pub(super) struct GroupSql {
     pub org: OrgId,
+    /// A search across resource types: attributes Groups lack have no value.
+    pub all_types: bool,
 }
 
 impl GroupSql {
@@ -24,6 +26,9 @@ impl GroupSql {
 
     /// The condition a filter puts on `scim_groups`.
     pub fn condition(&self, filter: &Filter) -> Result<Expr, ScimError> {
+        if let Some(lacking) = lacking(ResourceKind::Group, self.all_types, filter) {
+            return Ok(lacking);
+        }
         Ok(match filter {
             Filter::And(a, b) => self.condition(a)?.and(self.condition(b)?),
             Filter::Or(a, b) => self.condition(a)?.or(self.condition(b)?),

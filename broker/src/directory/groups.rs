@@ -198,12 +198,26 @@ impl Directory<'_> {
     }
 
     /// The members of `groups` as SCIM values (`value` is the SCIM User id), at most the
-    /// directory's `max_members_returned` in all: beyond it `tooMany`, having read one more.
+    /// directory's `max_members_returned` in all: beyond it `tooMany`, before reading any.
     async fn members_of(
         &self,
         groups: &[ScimGroupId],
     ) -> Result<HashMap<ScimGroupId, Vec<Value>>, ScimError> {
         let limit = self.broker.directory_settings().max_members_returned;
+        // An index-only probe on the (group, user) key tells whether there are more.
+        let beyond: Option<ScimGroupId> = scim_group_member::Entity::find()
+            .select_only()
+            .column(scim_group_member::Column::GroupId)
+            .filter(scim_group_member::Column::GroupId.is_in(groups.to_vec()))
+            .offset(limit)
+            .limit(1)
+            .into_tuple()
+            .one(self.broker.db())
+            .await
+            .map_err(db_err)?;
+        if beyond.is_some() {
+            return Err(too_many_members(limit));
+        }
         let to_members: sea_orm::RelationDef =
             scim_user::Entity::belongs_to(scim_group_member::Entity)
                 .from(scim_user::Column::UserId)
@@ -217,14 +231,11 @@ impl Directory<'_> {
             .filter(scim_group_member::Column::GroupId.is_in(groups.to_vec()))
             .filter(scim_group_member::Column::OrgId.eq(self.org))
             .filter(scim_user::Column::OrgId.eq(self.org))
-            .limit(limit.saturating_add(1))
+            .limit(limit)
             .into_tuple()
             .all(self.broker.db())
             .await
             .map_err(db_err)?;
-        if rows.len() as u64 > limit {
-            return Err(too_many_members(limit));
-        }
         let mut out: HashMap<ScimGroupId, Vec<Value>> = HashMap::new();
         for (group, user) in rows {
             out.entry(group).or_default().push(member_value(user));
@@ -509,7 +520,10 @@ impl Directory<'_> {
         query: &ListQuery,
         load: Load,
     ) -> Result<(u64, Vec<Stored>), ScimError> {
-        let sql = GroupSql { org: self.org };
+        let sql = GroupSql {
+            org: self.org,
+            all_types: query.all_types,
+        };
         let select = scim_group::Entity::find().filter(scim_group::Column::OrgId.eq(self.org));
         let (select, total) = match &query.filter {
             Some(filter) => (select.filter(sql.condition(filter)?), None),

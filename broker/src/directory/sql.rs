@@ -138,9 +138,28 @@ fn value_condition(
     }
 }
 
+/// In a search across resource types, a comparison on an attribute that `kind` does not have
+/// (`None` when it has it): the attribute has no value, so only `ne` and `eq null` hold.
+pub(super) fn lacking(kind: ResourceKind, all_types: bool, filter: &Filter) -> Option<Expr> {
+    if !all_types {
+        return None;
+    }
+    let (path, holds) = match filter {
+        Filter::Compare(path, CompareOp::Ne, literal) => (path, !matches!(literal, Literal::Null)),
+        Filter::Compare(path, CompareOp::Eq, Literal::Null) => (path, true),
+        Filter::Present(path) | Filter::Compare(path, ..) | Filter::ValuePath(path, _) => {
+            (path, false)
+        }
+        Filter::And(..) | Filter::Or(..) | Filter::Not(_) => return None,
+    };
+    resolve(kind, path).is_none().then(|| always(holds))
+}
+
 /// Filters and sorts Users.
 pub(super) struct UserSql {
     pub org: OrgId,
+    /// A search across resource types: attributes Users lack have no value.
+    pub all_types: bool,
 }
 
 impl UserSql {
@@ -158,6 +177,9 @@ impl UserSql {
 
     /// The condition a filter puts on `scim_users`.
     pub fn condition(&self, filter: &Filter) -> Result<Expr, ScimError> {
+        if let Some(lacking) = lacking(ResourceKind::User, self.all_types, filter) {
+            return Ok(lacking);
+        }
         Ok(match filter {
             Filter::And(a, b) => self.condition(a)?.and(self.condition(b)?),
             Filter::Or(a, b) => self.condition(a)?.or(self.condition(b)?),

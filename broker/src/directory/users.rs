@@ -465,7 +465,10 @@ impl Directory<'_> {
         query: &ListQuery,
         load: Load,
     ) -> Result<(u64, Vec<Stored>), ScimError> {
-        let sql = UserSql { org: self.org };
+        let sql = UserSql {
+            org: self.org,
+            all_types: query.all_types,
+        };
         let select = scim_user::Entity::find().filter(scim_user::Column::OrgId.eq(self.org));
         let (select, total) = match &query.filter {
             Some(filter) => (select.filter(sql.condition(filter)?), None),

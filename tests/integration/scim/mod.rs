@@ -3,6 +3,7 @@
 //! sessions.
 
 mod scale;
+mod search;
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};

@@ -227,6 +227,12 @@ async fn pages_read_in_order_see_every_user_once_while_the_directory_changes() {
         .list("/Users?filter=userName%20pr&startIndex=5&count=2")
         .await;
     assert_eq!(ids_of(&jump), ids[4..6].to_vec());
+    assert_eq!(jump["totalResults"], 7);
+    let last = dir
+        .list("/Users?filter=userName%20pr&startIndex=6&count=2")
+        .await;
+    assert_eq!(ids_of(&last), ids[5..7].to_vec());
+    assert_eq!(last["totalResults"], 7);
 
     // Someone on the first page is deleted before the second is read: the walk goes on from
     // where it was, so nobody is skipped (an offset would now skip u3).
