@@ -3,8 +3,9 @@
 -- (tpl in lower-cased values) becomes the user's number, so userName is user000001@bench.example
 -- and so on. Every row the broker wrote for the template is copied (the Tessera account, the
 -- membership, the SCIM row and its indexed values), so the seeded users are stored exactly like
--- provisioned ones. Then the first :large_members users join the group :large, each group named
--- 'Team …' gets :team_members users, and the tables are analyzed, as autovacuum would have.
+-- provisioned ones. Then the first :large_members users join the group :large (and get the role
+-- the org's rule gives its members), each group named 'Team …' gets :team_members users, and the
+-- tables are analyzed, as autovacuum would have.
 -- psql variables: org, tpl (the template's SCIM id), n, large, large_members, team_members.
 \set ON_ERROR_STOP on
 BEGIN;
@@ -60,6 +61,11 @@ SELECT g.id, seed.user_id, :'org', now()
 FROM (SELECT id, row_number() OVER (ORDER BY display_name) AS k
       FROM scim_groups WHERE org_id = :'org' AND display_name LIKE 'Team %') AS g
 JOIN seed ON seed.i > (g.k - 1) * :team_members AND seed.i <= g.k * :team_members;
+
+-- The org's rule gives members of the large group the role "staff" (others keep the
+-- template's default role), as provisioning them one by one would have.
+UPDATE memberships SET roles = '["staff"]'
+WHERE org_id = :'org' AND user_id IN (SELECT user_id FROM scim_group_members WHERE group_id = :'large');
 
 COMMIT;
 VACUUM ANALYZE users, memberships, scim_users, scim_values, scim_group_members, scim_groups;

@@ -36,14 +36,17 @@ scim_call() { # METHOD PATH [JSON]: the SCIM endpoint with the suite's token
     -H 'content-type: application/scim+json' ${3:+-d "$3"} "$SCIM_BASE$2"
 }
 
-# An org, a SCIM token, a template user and the groups through the endpoint; then
-# bench/scim-seed.sql clones the template into SCIM_USERS users and fills the groups.
+# An org with a role rule, a SCIM token, a template user and the groups through the endpoint;
+# then bench/scim-seed.sql clones the template into SCIM_USERS users and fills the groups.
 seed_scim() {
   local org template k sql
   SCIM_KEY=$("$TESSERA" admin create-key --name bench-scim 2>>"$WORK/tessera.log" | tail -n 1)
   org=$(scim_api POST /organizations '{"name": "SCIM bench", "slug": "scim-bench"}' | jq -r .id)
   read -r SCIM_TOKEN SCIM_BASE < <(scim_api POST "/organizations/$org/scim-tokens" \
     '{"name": "bench"}' | jq -r '"\(.token) \(.base_url)"')
+  # Roles from groups, as orgs that provision groups have: every write recomputes them.
+  scim_api PUT "/organizations/$org/role-mappings" '{"rules": [{"claim": "groups",
+    "op": "equals", "value": "Everyone", "role": "staff"}], "default_role": "member"}' >/dev/null
   template=$(jq -n '{
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:User",
       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
@@ -83,6 +86,9 @@ check_scim_seed() {
   ((total == SCIM_USERS + 1)) || die "the directory counts $total users"
   found=$(scim_call GET "/Users?filter=emails.value%20sw%20%22user0123%22&count=1" | jq .totalResults)
   ((found == 100 || SCIM_USERS < 12400)) || die "emails.value sw \"user0123\" found $found"
+  found=$(scim_call GET "/Users?filter=groups.value%20eq%20%22$SCIM_GROUP%22&count=0" |
+    jq .totalResults)
+  ((found == SCIM_LARGE_MEMBERS)) || die "the large group has $found members"
   [ "$(wc -l <"$WORK/ids")" -eq "$SCIM_USERS" ] || die "the id list is incomplete"
 }
 

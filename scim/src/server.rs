@@ -238,15 +238,7 @@ impl<'a, S: ResourceStore> Server<'a, S> {
                 .store
                 .fetch(kind, id, Load { relations })
                 .await
-                .map_err(|e| match e.scim_type {
-                    Some(ScimType::TooMany) => ScimError::typed(
-                        ScimType::TooMany,
-                        "this PATCH rewrites the member list, which is larger than the server \
-                         rewrites at once: send member changes as add and remove operations \
-                         on members alone",
-                    ),
-                    _ => e,
-                })?
+                .map_err(member_list_too_large)?
                 .ok_or_else(|| not_found(kind, id))?;
             if let IfMatch::Version(v) = if_match
                 && v != current.version
@@ -375,6 +367,18 @@ impl<'a, S: ResourceStore> Server<'a, S> {
             query.start_index,
             resources,
         ))
+    }
+}
+
+/// A PATCH that needs the whole member list of a group larger than a response carries.
+fn member_list_too_large(error: ScimError) -> ScimError {
+    match error.scim_type {
+        Some(ScimType::TooMany) => ScimError::typed(
+            ScimType::TooMany,
+            "this PATCH rewrites the member list, which is larger than the server rewrites at \
+             once: send member changes as add and remove operations on members alone",
+        ),
+        _ => error,
     }
 }
 

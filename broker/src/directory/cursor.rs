@@ -17,8 +17,8 @@ use scim::ScimError;
 use scim::query::ListQuery;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +142,44 @@ where
         select.order_by(self.id, order.clone())
     }
 
+    /// The rows of the page, after the cursor's row when there is one, and whether more
+    /// follow (read as one row past the page).
+    async fn rows(
+        &self,
+        db: &DatabaseConnection,
+        query: &ListQuery,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<E::Model>, bool), ScimError> {
+        let order = if query.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        let page = match cursor.and_then(|c| self.after(c, query.descending)) {
+            Some(after) => self.select.clone().filter(after),
+            None if query.start_index > 1 => {
+                let ids = self
+                    .ordered(self.select.clone(), &order)
+                    .select_only()
+                    .column(self.id)
+                    .offset(query.start_index - 1)
+                    .limit(query.count + 1)
+                    .into_query();
+                self.select.clone().filter(self.id.in_subquery(ids))
+            }
+            None => self.select.clone(),
+        };
+        let mut rows = self
+            .ordered(page, &order)
+            .limit(query.count + 1)
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        let more = rows.len() as u64 > query.count;
+        rows.truncate(query.count as usize);
+        Ok((rows, more))
+    }
+
     /// The condition "after the cursor's row", when the cursor fits the sort.
     fn after(&self, cursor: &Cursor, descending: bool) -> Option<Expr> {
         let beyond = |e: Expr, v: sea_orm::Value| if descending { e.lt(v) } else { e.gt(v) };
@@ -207,11 +245,6 @@ impl Directory<'_> {
         E: EntityTrait,
         E::Model: Row + Sync,
     {
-        let order = if query.descending {
-            Order::Desc
-        } else {
-            Order::Asc
-        };
         let keyset = !matches!(listing.sort, Sort::Other(_));
         let cursor = match query.start_index > 1 && keyset {
             true => self.cursor(kind, query).await,
@@ -226,32 +259,7 @@ impl Directory<'_> {
             };
             return Ok((total, Vec::new()));
         }
-        let after = cursor
-            .as_ref()
-            .and_then(|c| listing.after(c, query.descending));
-        let page = match after {
-            Some(after) => listing.select.clone().filter(after),
-            None if query.start_index > 1 => {
-                let ids = listing
-                    .ordered(listing.select.clone(), &order)
-                    .select_only()
-                    .column(listing.id)
-                    .offset(query.start_index - 1)
-                    .limit(query.count + 1)
-                    .into_query();
-                listing.select.clone().filter(listing.id.in_subquery(ids))
-            }
-            None => listing.select.clone(),
-        };
-        // One row more than the page tells whether another page follows.
-        let mut rows = listing
-            .ordered(page, &order)
-            .limit(query.count + 1)
-            .all(db)
-            .await
-            .map_err(db_err)?;
-        let more = rows.len() as u64 > query.count;
-        rows.truncate(query.count as usize);
+        let (rows, more) = listing.rows(db, query, cursor.as_ref()).await?;
         let served = rows.len() as u64;
         let total = match known {
             Some(total) => total,

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::Directory;
 use crate::domain::org_owns_email;
 use crate::error::Result;
-use crate::federation::rules::{RoleDecision, role_mapping_in};
+use crate::federation::rules::{RoleDecision, RoleMapping, role_mapping_in};
 use crate::user::{self as users, User};
 use crate::validate;
 
@@ -236,9 +236,8 @@ impl Directory<'_> {
         Ok(())
     }
 
-    /// Recomputes the roles of members whose groups changed: a thousand at a time, each
-    /// thousand in four queries plus one update per distinct new set of roles (renaming a
-    /// group of 50,000 changes the roles of many members at once).
+    /// Recomputes the roles of members whose groups changed, a thousand at a time (renaming
+    /// a group of 50,000 can change the roles of all of them).
     pub(super) async fn refresh_roles(
         &self,
         db: &impl ConnectionTrait,
@@ -252,50 +251,63 @@ impl Directory<'_> {
             return Ok(());
         };
         for chunk in people.chunks(1000) {
-            let docs: Vec<(UserId, Value)> = entities::scim_user::Entity::find()
-                .select_only()
-                .column(entities::scim_user::Column::UserId)
-                .column(entities::scim_user::Column::Doc)
-                .filter(entities::scim_user::Column::OrgId.eq(self.org))
-                .filter(entities::scim_user::Column::UserId.is_in(chunk.to_vec()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            let mut groups = self.group_names_of(db, chunk).await?;
-            let current: HashMap<UserId, Value> = membership::Entity::find()
-                .select_only()
-                .column(membership::Column::UserId)
-                .column(membership::Column::Roles)
+            self.refresh_chunk(db, &mapping, chunk, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Four reads, then one update per distinct new set of roles; members whose roles stay
+    /// the same are not written.
+    async fn refresh_chunk(
+        &self,
+        db: &impl ConnectionTrait,
+        mapping: &RoleMapping,
+        people: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let docs: Vec<(UserId, Value)> = entities::scim_user::Entity::find()
+            .select_only()
+            .column(entities::scim_user::Column::UserId)
+            .column(entities::scim_user::Column::Doc)
+            .filter(entities::scim_user::Column::OrgId.eq(self.org))
+            .filter(entities::scim_user::Column::UserId.is_in(people.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut groups = self.group_names_of(db, people).await?;
+        let current: HashMap<UserId, Value> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::UserId)
+            .column(membership::Column::Roles)
+            .filter(membership::Column::OrgId.eq(self.org))
+            .filter(membership::Column::UserId.is_in(people.to_vec()))
+            .into_tuple::<(UserId, Value)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut changed: HashMap<Vec<String>, Vec<UserId>> = HashMap::new();
+        for (person, mut claims) in docs {
+            if let Value::Object(map) = &mut claims {
+                let names = groups.remove(&person).unwrap_or_default();
+                map.insert("groups".to_owned(), json!(names));
+            }
+            let roles = match mapping.decide(&claims) {
+                RoleDecision::Roles(roles) => roles,
+                RoleDecision::Denied => Vec::new(),
+            };
+            if current.get(&person) != Some(&json!(roles)) {
+                changed.entry(roles).or_default().push(person);
+            }
+        }
+        for (roles, members) in changed {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Roles, Expr::value(json!(roles)))
+                .col_expr(membership::Column::UpdatedAt, Expr::value(now))
                 .filter(membership::Column::OrgId.eq(self.org))
-                .filter(membership::Column::UserId.is_in(chunk.to_vec()))
-                .into_tuple::<(UserId, Value)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            let mut changed: HashMap<Vec<String>, Vec<UserId>> = HashMap::new();
-            for (person, mut claims) in docs {
-                if let Value::Object(map) = &mut claims {
-                    let names = groups.remove(&person).unwrap_or_default();
-                    map.insert("groups".to_owned(), json!(names));
-                }
-                let roles = match mapping.decide(&claims) {
-                    RoleDecision::Roles(roles) => roles,
-                    RoleDecision::Denied => Vec::new(),
-                };
-                if current.get(&person) != Some(&json!(roles)) {
-                    changed.entry(roles).or_default().push(person);
-                }
-            }
-            for (roles, members) in changed {
-                membership::Entity::update_many()
-                    .col_expr(membership::Column::Roles, Expr::value(json!(roles)))
-                    .col_expr(membership::Column::UpdatedAt, Expr::value(now))
-                    .filter(membership::Column::OrgId.eq(self.org))
-                    .filter(membership::Column::UserId.is_in(members))
-                    .exec(db)
-                    .await?;
-            }
+                .filter(membership::Column::UserId.is_in(members))
+                .exec(db)
+                .await?;
         }
         Ok(())
     }
