@@ -92,9 +92,29 @@ check_scim_seed() {
   [ "$(wc -l <"$WORK/ids")" -eq "$SCIM_USERS" ] || die "the id list is incomplete"
 }
 
-measure_scim() { # MODE SECONDS CONNECTIONS: prints "rps p50_ms p99_ms"
-  local out line bad kv ids=$WORK/ids
+# "pid ticks" of Tessera and of the PostgreSQL backends serving the bench database: the CPU
+# the server spends, whatever else the machine runs (the psql asking is in another database).
+cpu_snapshot() {
+  local pid
+  { echo "$TESSERA_PID"; psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "SELECT pid FROM pg_stat_activity WHERE datname = '$DB'"; } | while read -r pid; do
+    awk -v pid="$pid" '{print pid, $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
+  done
+}
+
+# BEFORE AFTER REQUESTS: "tessera_ms postgres_ms" of CPU per request between two snapshots.
+cpu_per_request() {
+  awk -v n="$3" -v t="$TESSERA_PID" -v tick="$(getconf CLK_TCK)" '
+    NR == FNR {before[$1] = $2; next}
+    {d = $2 - before[$1]; if ($1 == t) own += d; else db += d}
+    END {printf "%.2f %.2f", 1000 * own / tick / n, 1000 * db / tick / n}' \
+    <(echo "$1") <(echo "$2")
+}
+
+measure_scim() { # MODE SECONDS CONNECTIONS: prints "rps p50_ms p99_ms tessera_ms postgres_ms"
+  local out line bad kv before ids=$WORK/ids
   [ "$1" = patch_member ] && ids=$WORK/outside
+  before=$(cpu_snapshot)
   out=$(BENCH_SCIM_MODE=$1 BENCH_TOKEN=$SCIM_TOKEN BENCH_USERS=$SCIM_USERS BENCH_IDS=$ids \
     BENCH_GROUP=$SCIM_GROUP BENCH_TEAMS=$WORK/teams \
     BENCH_WALKERS=$(($3 / THREADS > 0 ? $3 / THREADS : 1)) \
@@ -105,25 +125,28 @@ measure_scim() { # MODE SECONDS CONNECTIONS: prints "rps p50_ms p99_ms"
   for kv in ${line#BENCH }; do r[${kv%%=*}]=${kv#*=}; done
   bad=$((r[bad_status] + r[connect] + r[read] + r[write] + r[timeout]))
   ((r[requests] > 0 && bad <= MAX_ERRORS)) || die "scim $1: $line"
-  echo "${r[rps]} ${r[p50_ms]} ${r[p99_ms]}"
+  echo "${r[rps]} ${r[p50_ms]} ${r[p99_ms]} $(cpu_per_request "$before" "$(cpu_snapshot)" \
+    "${r[requests]}")"
 }
 
 # Each round measures every scenario twice: latency with SCIM_CONNECTIONS (an IdP's jobs send
 # a request at a time), throughput with CONNECTIONS (the server saturated).
-declare -A SCIM_RPS SCIM_P50 SCIM_P99
+declare -A SCIM_RPS SCIM_P50 SCIM_P99 SCIM_CPU SCIM_DB
 run_scim() {
-  local s round result rps p50 p99
+  local s round rps p50 p99 cpu db
   [ -n "${BENCH_SCIM_SCENARIOS:-}" ] && read -r -a SCIM_SCENARIOS <<<"$BENCH_SCIM_SCENARIOS"
   log "scim: warm-up ${WARMUP}s per scenario"
   for s in "${SCIM_SCENARIOS[@]}"; do measure_scim "$s" "$WARMUP" "$CONNECTIONS" >/dev/null; done
   [ -n "${IDLE_BUSY:-}" ] || IDLE_BUSY=$(cpu_busy)
   for round in $(seq "$ROUNDS"); do
     for s in "${SCIM_SCENARIOS[@]}"; do
-      read -r _ p50 p99 < <(measure_scim "$s" "$SCIM_DURATION" "$SCIM_CONNECTIONS")
-      read -r rps _ _ < <(measure_scim "$s" "$SCIM_DURATION" "$CONNECTIONS")
-      log "scim $s round $round: $rps req/s ($CONNECTIONS connections)," \
-        "p50 $p50 ms, p99 $p99 ms ($SCIM_CONNECTIONS connections)"
+      read -r _ p50 p99 _ _ < <(measure_scim "$s" "$SCIM_DURATION" "$SCIM_CONNECTIONS")
+      read -r rps _ _ cpu db < <(measure_scim "$s" "$SCIM_DURATION" "$CONNECTIONS")
+      log "scim $s round $round: $rps req/s ($CONNECTIONS connections; CPU per request" \
+        "$cpu ms Tessera, $db ms PostgreSQL), p50 $p50 ms, p99 $p99 ms ($SCIM_CONNECTIONS" \
+        "connections)"
       SCIM_RPS[$s]+="$rps " SCIM_P50[$s]+="$p50 " SCIM_P99[$s]+="$p99 "
+      SCIM_CPU[$s]+="$cpu " SCIM_DB[$s]+="$db "
     done
   done
 }
@@ -134,11 +157,13 @@ print_scim_report() {
     "with a SCIM token; $ROUNDS rounds of ${SCIM_DURATION}s per scenario and load; medians"
   echo
   echo "| scenario | request | req/s ($CONNECTIONS connections) |" \
-    "p50 ($SCIM_CONNECTIONS connections) | p99 ($SCIM_CONNECTIONS connections) | target |"
-  echo "|---|---|---:|---:|---:|---|"
+    "p50 ($SCIM_CONNECTIONS connections) | p99 ($SCIM_CONNECTIONS connections) | target |" \
+    "CPU per request: Tessera + PostgreSQL |"
+  echo "|---|---|---:|---:|---:|---|---:|"
   for s in "${SCIM_SCENARIOS[@]}"; do
-    printf '| %s | %s | %.0f | %s ms | %s ms | %s |\n' "scim_$s" "${SCIM_WHAT[$s]}" \
-      "$(median "${SCIM_RPS[$s]}")" "$(median "${SCIM_P50[$s]}")" \
-      "$(median "${SCIM_P99[$s]}")" "${SCIM_TARGET[$s]:-}"
+    printf '| %s | %s | %.0f | %s ms | %s ms | %s | %s + %s ms |\n' "scim_$s" \
+      "${SCIM_WHAT[$s]}" "$(median "${SCIM_RPS[$s]}")" "$(median "${SCIM_P50[$s]}")" \
+      "$(median "${SCIM_P99[$s]}")" "${SCIM_TARGET[$s]:-}" "$(median "${SCIM_CPU[$s]}")" \
+      "$(median "${SCIM_DB[$s]}")"
   done
 }

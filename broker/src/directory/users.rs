@@ -282,6 +282,9 @@ impl Directory<'_> {
 
     /// The groups of each user, as `groups` values.
     async fn groups_of(&self, people: &[UserId]) -> Result<HashMap<UserId, Vec<Value>>, ScimError> {
+        if people.is_empty() {
+            return Ok(HashMap::new());
+        }
         let rows: Vec<(UserId, entities::ScimGroupId, String)> = scim_group_member::Entity::find()
             .select_only()
             .column(scim_group_member::Column::UserId)
