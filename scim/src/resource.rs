@@ -514,24 +514,21 @@ fn with_refs(kind: ResourceKind, key: &str, mut value: Value, base: &str) -> Val
     value
 }
 
-fn returned_of(kind: ResourceKind, key: &str, sub: Option<&str>) -> Returned {
-    if matches!(key, "id") {
+/// How a top-level attribute of a stored document is returned (common attributes and
+/// extensions: by default). Called for every attribute of every resource rendered, so it
+/// looks the name up without building a path.
+fn returned_of(kind: ResourceKind, key: &str) -> Returned {
+    if key == "id" {
         return Returned::Always;
     }
-    let path = AttrPath {
-        urn: None,
-        attr: key.to_owned(),
-        sub: sub.map(str::to_owned),
-    };
-    match resolve(kind, &path) {
-        Some(Resolved::Schema { attr, sub, .. }) => sub.map_or(attr.returned, |s| s.returned),
-        _ => Returned::Default,
-    }
+    kind.schema()
+        .attribute(key)
+        .map_or(Returned::Default, |attr| attr.returned)
 }
 
 fn project(kind: ResourceKind, out: &mut Value, projection: &Projection) {
     let Value::Object(map) = out else { return };
-    map.retain(|key, _| returned_of(kind, key, None) != Returned::Never);
+    map.retain(|key, _| returned_of(kind, key) != Returned::Never);
     if !projection.attributes.is_empty() {
         let wanted: Vec<Resolved> = projection
             .attributes
