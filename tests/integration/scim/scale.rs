@@ -224,6 +224,10 @@ async fn pages_read_in_order_see_every_user_once_while_the_directory_changes() {
     assert_eq!(by_name, reversed);
     let (by_creation, _) = walk(&dir, "/Users?sortBy=meta.created&count=3", 3).await;
     assert_eq!(by_creation, ids);
+    // A sort pages cannot continue after (everyone has the same given name) uses positions.
+    let (by_given_name, totals) = walk(&dir, "/Users?sortBy=name.givenName&count=3", 3).await;
+    assert_eq!(by_given_name, ids);
+    assert_eq!(totals, vec![7; 3]);
     // A page asked for out of order (no page of this query was read) starts at its position.
     let jump = dir
         .list("/Users?filter=userName%20pr&startIndex=5&count=2")
