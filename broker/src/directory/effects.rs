@@ -236,6 +236,18 @@ impl Directory<'_> {
         Ok(())
     }
 
+    /// Whether renaming a group from `old` to `new` can change its members' roles.
+    pub(super) async fn rename_changes_roles(
+        &self,
+        db: &impl ConnectionTrait,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        Ok(role_mapping_in(db, self.org)
+            .await?
+            .is_some_and(|mapping| !mapping.renaming_keeps_roles(old, new)))
+    }
+
     /// Recomputes the roles of members whose groups changed, a thousand at a time (renaming
     /// a group of 50,000 can change the roles of all of them).
     pub(super) async fn refresh_roles(

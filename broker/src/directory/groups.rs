@@ -460,7 +460,11 @@ impl Directory<'_> {
             .await?
             .ok_or_else(|| not_found(ResourceKind::Group, &id.to_string()))?;
         let mut affected: Vec<UserId> = added.iter().chain(&removed).copied().collect();
-        if row.display_name != before.display_name {
+        if row.display_name != before.display_name
+            && self
+                .rename_changes_roles(&txn, &before.display_name, &row.display_name)
+                .await?
+        {
             affected.extend(self.member_users(&txn, id).await?);
         }
         affected.sort();

@@ -265,3 +265,48 @@ async fn pages_read_in_order_see_every_user_once_while_the_directory_changes() {
         .await;
     assert_eq!(fresh["totalResults"], 6);
 }
+
+/// The roles of the org's only member.
+async fn only_member_roles(app: &TestApp) -> Value {
+    let response = app
+        .admin(Method::GET, "/api/v1/organizations/acme/memberships")
+        .send()
+        .await
+        .unwrap();
+    let list = expect_status(response, 200).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    list["data"][0]["roles"].clone()
+}
+
+#[tokio::test]
+async fn renaming_a_group_recomputes_the_roles_its_name_gave() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    let rules = app
+        .admin(Method::PUT, "/api/v1/organizations/acme/role-mappings")
+        .json(&json!({
+            "rules": [{ "claim": "groups", "op": "equals", "value": "Engineering", "role": "engineer" }],
+            "default_role": "member",
+        }))
+        .send()
+        .await
+        .unwrap();
+    expect_status(rules, 200).await;
+    let dir = directory(&app, "acme").await;
+    let ids = users(&dir, &["ann"]).await;
+    let eng = group(&dir, "Engineering", &ids).await;
+    let sales = group(&dir, "Sales", &ids).await;
+    assert_eq!(only_member_roles(&app).await, json!(["engineer"]));
+    let rename = async |group: &Value, name: &str| {
+        let body = json!({ "schemas": [PATCH_OP], "Operations": [{ "op": "replace", "path": "displayName", "value": name }] });
+        let path = format!("/Groups/{}", group["id"].as_str().unwrap());
+        expect_status(dir.send(Method::PATCH, &path, Some(body)).await, 200).await;
+    };
+    // A name no rule mentions, renamed: nothing to recompute, nothing changes.
+    rename(&sales, "Revenue").await;
+    assert_eq!(only_member_roles(&app).await, json!(["engineer"]));
+    rename(&eng, "Platform").await;
+    assert_eq!(only_member_roles(&app).await, json!(["member"]));
+    rename(&eng, "Engineering").await;
+    assert_eq!(only_member_roles(&app).await, json!(["engineer"]));
+}
