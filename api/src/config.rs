@@ -78,6 +78,8 @@ pub struct Config {
     pub argon2_parallelism: u32,
     /// SCIM requests allowed per token per minute (0: unlimited).
     pub scim_requests_per_minute: u64,
+    /// Most group members one SCIM response carries.
+    pub scim_max_members_returned: u64,
 }
 
 /// A setting that failed validation, with where it came from and why.
@@ -119,6 +121,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "TESSERA_SCIM_REQUESTS_PER_MINUTE",
         "scim_requests_per_minute",
+    ),
+    (
+        "TESSERA_SCIM_MAX_MEMBERS_RETURNED",
+        "scim_max_members_returned",
     ),
 ];
 
@@ -432,8 +438,14 @@ impl Config {
             .map(|raw| raw.number(0..=10_000_000, "requests"))
             .transpose()?
             .unwrap_or(broker::directory::DirectorySettings::default().requests_per_minute);
+        let scim_max_members_returned = sources
+            .take("scim_max_members_returned")
+            .map(|raw| raw.number(1..=1_000_000, "members"))
+            .transpose()?
+            .unwrap_or(broker::directory::DirectorySettings::default().max_members_returned);
         Ok(Self {
             scim_requests_per_minute,
+            scim_max_members_returned,
             mail_from,
             password_login,
             signup,

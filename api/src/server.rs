@@ -97,6 +97,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
         mailer,
         directory: broker::directory::DirectorySettings {
             requests_per_minute: config.scim_requests_per_minute,
+            max_members_returned: config.scim_max_members_returned,
         },
     });
     broker.ensure_signing_keys().await?;

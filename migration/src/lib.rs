@@ -19,6 +19,7 @@ mod m20261122_000014_add_consent_resources_and_orgs;
 mod m20261122_000015_add_organizations_require_sso;
 mod m20261122_000016_create_scim_users;
 mod m20261203_000001_create_admin_console;
+mod m20261203_000002_index_scim_text_patterns;
 
 /// All of Tessera's migrations, in the order they apply.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000015_add_organizations_require_sso::Migration),
             Box::new(m20261122_000016_create_scim_users::Migration),
             Box::new(m20261203_000001_create_admin_console::Migration),
+            Box::new(m20261203_000002_index_scim_text_patterns::Migration),
         ]
     }
 }

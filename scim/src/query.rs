@@ -28,6 +28,9 @@ pub struct ListQuery {
     pub count: u64,
     /// `attributes` / `excludedAttributes`
     pub projection: Projection,
+    /// A search from the server root, across resource types (RFC 7644 §3.4.3): an attribute
+    /// a type does not have has no value there, instead of making the filter invalid.
+    pub all_types: bool,
 }
 
 /// The query parameters as sent.
@@ -97,6 +100,7 @@ impl ListQuery {
                 params.attributes.as_deref(),
                 params.excluded_attributes.as_deref(),
             )?,
+            all_types: false,
         })
     }
 
@@ -152,11 +156,12 @@ fn sort_path(raw: &str) -> Result<AttrPath, ScimError> {
 
 /// A ListResponse carrying one page.
 pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
-    json!({
-        "schemas": [schema::LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
+    // Built field by field: `json!` would deep-copy the resources.
+    let mut out = serde_json::Map::new();
+    out.insert("schemas".to_owned(), json!([schema::LIST_RESPONSE]));
+    out.insert("totalResults".to_owned(), json!(total));
+    out.insert("startIndex".to_owned(), json!(start_index));
+    out.insert("itemsPerPage".to_owned(), json!(resources.len()));
+    out.insert("Resources".to_owned(), Value::Array(resources));
+    Value::Object(out)
 }

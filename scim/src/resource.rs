@@ -455,28 +455,37 @@ fn parse_list(raw: Option<&str>) -> Result<Vec<AttrPath>, ScimError> {
 
 /// Renders a stored resource as a response, under `base` (the SCIM base URL).
 pub fn render(kind: ResourceKind, stored: &Stored, base: &str, projection: &Projection) -> Value {
+    render_owned(kind, stored.clone(), base, projection)
+}
+
+/// [`render`], consuming the stored resource (a list renders each once).
+pub fn render_owned(
+    kind: ResourceKind,
+    stored: Stored,
+    base: &str,
+    projection: &Projection,
+) -> Value {
     let location = format!("{base}/{}/{}", kind.endpoint(), stored.id);
     let mut schemas = vec![Value::String(kind.schema().id.to_owned())];
     let mut out = Map::new();
-    if let Value::Object(doc) = &stored.doc {
+    let meta = json!({
+        "resourceType": kind.name(),
+        "created": stored.created.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "lastModified": stored.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "version": stored.etag(),
+        "location": location,
+    });
+    if let Value::Object(doc) = stored.doc {
         for (key, value) in doc {
-            if let Some(ext) = kind.extension(key) {
+            if let Some(ext) = kind.extension(&key) {
                 schemas.push(Value::String(ext.id.to_owned()));
             }
-            out.insert(key.clone(), with_refs(kind, key, value, base));
+            let value = with_refs(kind, &key, value, base);
+            out.insert(key, value);
         }
     }
-    out.insert("id".to_owned(), Value::String(stored.id.clone()));
-    out.insert(
-        "meta".to_owned(),
-        json!({
-            "resourceType": kind.name(),
-            "created": stored.created.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "lastModified": stored.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "version": stored.etag(),
-            "location": location,
-        }),
-    );
+    out.insert("id".to_owned(), Value::String(stored.id));
+    out.insert("meta".to_owned(), meta);
     let mut out = Value::Object(out);
     project(kind, &mut out, projection);
     if let Value::Object(map) = &mut out {
@@ -486,13 +495,12 @@ pub fn render(kind: ResourceKind, stored: &Stored, base: &str, projection: &Proj
 }
 
 /// Adds `$ref` to group members and a user's groups.
-fn with_refs(kind: ResourceKind, key: &str, value: &Value, base: &str) -> Value {
+fn with_refs(kind: ResourceKind, key: &str, mut value: Value, base: &str) -> Value {
     let target = match (kind, key) {
         (ResourceKind::Group, "members") => "Users",
         (ResourceKind::User, "groups") => "Groups",
-        _ => return value.clone(),
+        _ => return value,
     };
-    let mut value = value.clone();
     if let Value::Array(items) = &mut value {
         for item in items {
             if let Some(id) = item.get("value").and_then(Value::as_str) {
@@ -506,24 +514,21 @@ fn with_refs(kind: ResourceKind, key: &str, value: &Value, base: &str) -> Value 
     value
 }
 
-fn returned_of(kind: ResourceKind, key: &str, sub: Option<&str>) -> Returned {
-    if matches!(key, "id") {
+/// How a top-level attribute of a stored document is returned (common attributes and
+/// extensions: by default). Called for every attribute of every resource rendered, so it
+/// looks the name up without building a path.
+fn returned_of(kind: ResourceKind, key: &str) -> Returned {
+    if key == "id" {
         return Returned::Always;
     }
-    let path = AttrPath {
-        urn: None,
-        attr: key.to_owned(),
-        sub: sub.map(str::to_owned),
-    };
-    match resolve(kind, &path) {
-        Some(Resolved::Schema { attr, sub, .. }) => sub.map_or(attr.returned, |s| s.returned),
-        _ => Returned::Default,
-    }
+    kind.schema()
+        .attribute(key)
+        .map_or(Returned::Default, |attr| attr.returned)
 }
 
 fn project(kind: ResourceKind, out: &mut Value, projection: &Projection) {
     let Value::Object(map) = out else { return };
-    map.retain(|key, _| returned_of(kind, key, None) != Returned::Never);
+    map.retain(|key, _| returned_of(kind, key) != Returned::Never);
     if !projection.attributes.is_empty() {
         let wanted: Vec<Resolved> = projection
             .attributes

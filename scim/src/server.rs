@@ -6,10 +6,10 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use crate::error::ScimError;
+use crate::error::{ScimError, ScimType};
 use crate::patch::{MemberDelta, PatchOperation, apply, member_delta, parse_patch};
 use crate::query::{ListQuery, list_response};
-use crate::resource::{Projection, ResourceKind, Stored, normalize, render};
+use crate::resource::{Projection, ResourceKind, Stored, normalize, render, render_owned, resolve};
 
 /// How often a PATCH without `If-Match` is retried when another writer changed the resource
 /// between its read and its write.
@@ -210,7 +210,8 @@ impl<'a, S: ResourceStore> Server<'a, S> {
         Ok((stored, out))
     }
 
-    /// PATCH `/{kind}/{id}`.
+    /// PATCH `/{kind}/{id}`. Answers the resource, or `None` (204 No Content, RFC 7644
+    /// §3.5.2) when a Group's members were asked for and are more than a response carries.
     pub async fn patch(
         &self,
         kind: ResourceKind,
@@ -218,7 +219,7 @@ impl<'a, S: ResourceStore> Server<'a, S> {
         body: &Value,
         if_match: IfMatch,
         projection: &Projection,
-    ) -> Result<(Stored, Value), ScimError> {
+    ) -> Result<(Stored, Option<Value>), ScimError> {
         let operations = parse_patch(body)?;
         if kind == ResourceKind::Group
             && let Some(delta) = member_delta(&operations)
@@ -227,8 +228,7 @@ impl<'a, S: ResourceStore> Server<'a, S> {
                 .store
                 .update(kind, id, if_match.expected(), Change::Members(delta))
                 .await?;
-            let out = self.render(kind, &stored, projection);
-            return Ok((stored, out));
+            return self.patched(kind, stored, false, projection).await;
         }
         let relations = touches_relations(&operations);
         let mut attempt = 0;
@@ -237,7 +237,8 @@ impl<'a, S: ResourceStore> Server<'a, S> {
             let current = self
                 .store
                 .fetch(kind, id, Load { relations })
-                .await?
+                .await
+                .map_err(member_list_too_large)?
                 .ok_or_else(|| not_found(kind, id))?;
             if let IfMatch::Version(v) = if_match
                 && v != current.version
@@ -246,9 +247,10 @@ impl<'a, S: ResourceStore> Server<'a, S> {
             }
             let mut doc = current.doc.clone();
             apply(kind, &mut doc, &operations)?;
+            let members_included = relations && kind == ResourceKind::Group;
             let change = Change::Document {
                 doc,
-                members_included: relations && kind == ResourceKind::Group,
+                members_included,
             };
             match self
                 .store
@@ -262,10 +264,39 @@ impl<'a, S: ResourceStore> Server<'a, S> {
                 }
                 Err(e) => return Err(e),
                 Ok(stored) => {
-                    let out = self.render(kind, &stored, projection);
-                    return Ok((stored, out));
+                    return self
+                        .patched(kind, stored, members_included, projection)
+                        .await;
                 }
             }
+        }
+    }
+
+    /// The answer to a PATCH: a Group written without its member list is read again when
+    /// the response shows members; too many of them to show answer no body.
+    async fn patched(
+        &self,
+        kind: ResourceKind,
+        stored: Stored,
+        members_known: bool,
+        projection: &Projection,
+    ) -> Result<(Stored, Option<Value>), ScimError> {
+        if kind == ResourceKind::User || members_known || !relations_wanted(kind, projection) {
+            let out = self.render(kind, &stored, projection);
+            return Ok((stored, Some(out)));
+        }
+        match self
+            .store
+            .fetch(kind, &stored.id, Load { relations: true })
+            .await
+        {
+            Ok(Some(fresh)) => {
+                let out = self.render(kind, &fresh, projection);
+                Ok((fresh, Some(out)))
+            }
+            Ok(None) => Ok((stored, None)),
+            Err(e) if e.scim_type == Some(ScimType::TooMany) => Ok((stored, None)),
+            Err(e) => Err(e),
         }
     }
 
@@ -286,10 +317,68 @@ impl<'a, S: ResourceStore> Server<'a, S> {
         };
         let (total, page) = self.store.query(kind, query, load).await?;
         let resources = page
-            .iter()
-            .map(|stored| self.render(kind, stored, &query.projection))
+            .into_iter()
+            .map(|stored| render_owned(kind, stored, self.base, &query.projection))
             .collect();
         Ok(list_response(total, query.start_index, resources))
+    }
+
+    /// POST `/.search` at the server root: the Users that match, then the Groups, as one list
+    /// (`sortBy` orders each of the two), paged across both.
+    pub async fn search_all(&self, query: &ListQuery) -> Result<Value, ScimError> {
+        // A sort on an attribute one of the types lacks leaves that type in id order.
+        let sort_for = |kind| {
+            query
+                .sort_by
+                .clone()
+                .filter(|path| resolve(kind, path).is_some())
+        };
+        let users = ListQuery {
+            all_types: true,
+            sort_by: sort_for(ResourceKind::User),
+            ..query.clone()
+        };
+        let load = |kind| Load {
+            relations: relations_wanted(kind, &query.projection),
+        };
+        let (user_total, user_page) = self
+            .store
+            .query(ResourceKind::User, &users, load(ResourceKind::User))
+            .await?;
+        let groups = ListQuery {
+            start_index: query.start_index.saturating_sub(user_total).max(1),
+            count: query.count - user_page.len() as u64,
+            sort_by: sort_for(ResourceKind::Group),
+            ..users
+        };
+        let (group_total, group_page) = self
+            .store
+            .query(ResourceKind::Group, &groups, load(ResourceKind::Group))
+            .await?;
+        let render = |kind, page: Vec<Stored>| {
+            page.into_iter()
+                .map(move |stored| render_owned(kind, stored, self.base, &query.projection))
+        };
+        let resources = render(ResourceKind::User, user_page)
+            .chain(render(ResourceKind::Group, group_page))
+            .collect();
+        Ok(list_response(
+            user_total + group_total,
+            query.start_index,
+            resources,
+        ))
+    }
+}
+
+/// A PATCH that needs the whole member list of a group larger than a response carries.
+fn member_list_too_large(error: ScimError) -> ScimError {
+    match error.scim_type {
+        Some(ScimType::TooMany) => ScimError::typed(
+            ScimType::TooMany,
+            "this PATCH rewrites the member list, which is larger than the server rewrites at \
+             once: send member changes as add and remove operations on members alone",
+        ),
+        _ => error,
     }
 }
 

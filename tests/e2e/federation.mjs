@@ -33,6 +33,7 @@ const accounts = {
   'bob@acme.test': { name: 'Bob Builder', email_verified: true, groups: ['everyone'] },
   'dana@acme.test': { name: 'Dana Unverified', email_verified: false, groups: [] },
   'rotated@acme.test': { name: 'Rhea Rotated', email_verified: true, groups: ['acme-admins'] },
+  'sam@acme.test': { name: 'Sam Scim', email_verified: true, groups: [] },
   'tamper-aud@acme.test': { name: 'T', email_verified: true, groups: [] },
   'tamper-exp@acme.test': { name: 'T', email_verified: true, groups: [] },
   'tamper-sig@acme.test': { name: 'T', email_verified: true, groups: [] },
@@ -390,6 +391,49 @@ try {
   // A second sign-in finds the same user by (connection, subject).
   const again = await signInThroughApp(new Browser(), 'alice@acme.test', 'acme');
   assert.equal(again.claims.sub, alice.claims.sub);
+
+  // acme's directory provisions Sam over SCIM, into its group "acme-admins", before Sam ever
+  // signs in. Sam then signs in through IdP A (which sends no groups for Sam) as that same
+  // user, with the role the directory's group maps to. Deactivated in the directory, Sam is
+  // refused at the next sign-in.
+  const directory = (await api('POST', '/organizations/acme/scim-tokens', { name: 'acme directory' })).json;
+  const scim = async (method, path, body) => {
+    const response = await fetch(`${directory.base_url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${directory.token}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    assert.ok(response.ok, `SCIM ${method} ${path} answered ${response.status}: ${text}`);
+    return JSON.parse(text);
+  };
+  const samUser = await scim('POST', '/Users', {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: 'sam@acme.test',
+    name: { givenName: 'Sam', familyName: 'Scim' },
+    emails: [{ value: 'sam@acme.test', type: 'work', primary: true }],
+    active: true,
+  });
+  await scim('POST', '/Groups', {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+    displayName: 'acme-admins',
+    members: [{ value: samUser.id }],
+  });
+  const provisioned = (await api('GET', '/organizations/acme/memberships')).json.data
+    .find((m) => m.email === 'sam@acme.test');
+  const sam = await signInThroughApp(new Browser(), 'sam@acme.test', 'acme');
+  await scim('PATCH', `/Users/${samUser.id}`, {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [{ op: 'replace', path: 'active', value: false }],
+  });
+  const samAgain = await signInThroughApp(new Browser(), 'sam@acme.test', 'acme');
+  results.scim = {
+    provisioned_roles: provisioned.roles,
+    same_user: sam.access?.sub === provisioned.user_id,
+    org_id: sam.access?.org_id === acme.org.id,
+    roles: sam.access?.roles,
+    after_deactivation: samAgain.tokens ? 'signed in' : refusalCode(samAgain.refused),
+  };
 
   // Typing an email on Tessera's sign-in page routes to the org's IdP (home-realm discovery).
   const typed = new Browser();

@@ -3,6 +3,8 @@
 //! inactive), roles from the org's rules over the user's attributes and group names, and
 //! revocation of sessions, refresh tokens and API keys when the IdP deactivates or deletes them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entities::membership::{self, MembershipSource, MembershipStatus};
 use entities::{
@@ -18,7 +20,7 @@ use serde_json::{Value, json};
 use super::Directory;
 use crate::domain::org_owns_email;
 use crate::error::Result;
-use crate::federation::rules::{RoleDecision, role_mapping_in};
+use crate::federation::rules::{RoleDecision, RoleMapping, role_mapping_in};
 use crate::user::{self as users, User};
 use crate::validate;
 
@@ -130,16 +132,34 @@ impl Directory<'_> {
         db: &impl ConnectionTrait,
         person: UserId,
     ) -> Result<Vec<String>> {
-        let rows: Vec<String> = scim_group_member::Entity::find()
+        Ok(self
+            .group_names_of(db, &[person])
+            .await?
+            .remove(&person)
+            .unwrap_or_default())
+    }
+
+    /// The names of the org's groups each of `people` belongs to.
+    async fn group_names_of(
+        &self,
+        db: &impl ConnectionTrait,
+        people: &[UserId],
+    ) -> Result<HashMap<UserId, Vec<String>>> {
+        let rows: Vec<(UserId, String)> = scim_group_member::Entity::find()
             .select_only()
+            .column(scim_group_member::Column::UserId)
             .column(scim_group::Column::DisplayName)
             .inner_join(scim_group::Entity)
-            .filter(scim_group_member::Column::UserId.eq(person))
+            .filter(scim_group_member::Column::UserId.is_in(people.to_vec()))
             .filter(scim_group_member::Column::OrgId.eq(self.org))
             .into_tuple()
             .all(db)
             .await?;
-        Ok(rows)
+        let mut out: HashMap<UserId, Vec<String>> = HashMap::new();
+        for (person, name) in rows {
+            out.entry(person).or_default().push(name);
+        }
+        Ok(out)
     }
 
     /// Roles from the org's rules over the user's attributes plus `groups` (the names of the
@@ -216,31 +236,90 @@ impl Directory<'_> {
         Ok(())
     }
 
-    /// Recomputes the roles of members whose groups changed.
+    /// Whether renaming a group from `old` to `new` can change its members' roles.
+    pub(super) async fn rename_changes_roles(
+        &self,
+        db: &impl ConnectionTrait,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        Ok(role_mapping_in(db, self.org)
+            .await?
+            .is_some_and(|mapping| !mapping.renaming_keeps_roles(old, new)))
+    }
+
+    /// Recomputes the roles of members whose groups changed, a thousand at a time (renaming
+    /// a group of 50,000 can change the roles of all of them).
     pub(super) async fn refresh_roles(
         &self,
         db: &impl ConnectionTrait,
         people: &[UserId],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if people.is_empty() || role_mapping_in(db, self.org).await?.is_none() {
+        if people.is_empty() {
             return Ok(());
         }
-        let rows = entities::scim_user::Entity::find()
+        let Some(mapping) = role_mapping_in(db, self.org).await? else {
+            return Ok(());
+        };
+        for chunk in people.chunks(1000) {
+            self.refresh_chunk(db, &mapping, chunk, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Four reads, then one update per distinct new set of roles; members whose roles stay
+    /// the same are not written.
+    async fn refresh_chunk(
+        &self,
+        db: &impl ConnectionTrait,
+        mapping: &RoleMapping,
+        people: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let docs: Vec<(UserId, Value)> = entities::scim_user::Entity::find()
+            .select_only()
+            .column(entities::scim_user::Column::UserId)
+            .column(entities::scim_user::Column::Doc)
             .filter(entities::scim_user::Column::OrgId.eq(self.org))
             .filter(entities::scim_user::Column::UserId.is_in(people.to_vec()))
+            .into_tuple()
             .all(db)
             .await?;
-        for row in rows {
-            if let Some(roles) = self.mapped_roles(db, row.user_id, &row.doc).await? {
-                membership::Entity::update_many()
-                    .col_expr(membership::Column::Roles, Expr::value(json!(roles)))
-                    .col_expr(membership::Column::UpdatedAt, Expr::value(now))
-                    .filter(membership::Column::OrgId.eq(self.org))
-                    .filter(membership::Column::UserId.eq(row.user_id))
-                    .exec(db)
-                    .await?;
+        let mut groups = self.group_names_of(db, people).await?;
+        let current: HashMap<UserId, Value> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::UserId)
+            .column(membership::Column::Roles)
+            .filter(membership::Column::OrgId.eq(self.org))
+            .filter(membership::Column::UserId.is_in(people.to_vec()))
+            .into_tuple::<(UserId, Value)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut changed: HashMap<Vec<String>, Vec<UserId>> = HashMap::new();
+        for (person, mut claims) in docs {
+            if let Value::Object(map) = &mut claims {
+                let names = groups.remove(&person).unwrap_or_default();
+                map.insert("groups".to_owned(), json!(names));
             }
+            let roles = match mapping.decide(&claims) {
+                RoleDecision::Roles(roles) => roles,
+                RoleDecision::Denied => Vec::new(),
+            };
+            if current.get(&person) != Some(&json!(roles)) {
+                changed.entry(roles).or_default().push(person);
+            }
+        }
+        for (roles, members) in changed {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Roles, Expr::value(json!(roles)))
+                .col_expr(membership::Column::UpdatedAt, Expr::value(now))
+                .filter(membership::Column::OrgId.eq(self.org))
+                .filter(membership::Column::UserId.is_in(members))
+                .exec(db)
+                .await?;
         }
         Ok(())
     }

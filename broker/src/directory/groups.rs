@@ -2,7 +2,7 @@
 //! row inserts and deletes under the group's version bump, which locks the group row until
 //! commit: two clients patching one group queue instead of overwriting each other's members.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use entities::{ScimGroupId, UserId, scim_count, scim_group, scim_group_member, scim_user};
 use scim::patch::MemberDelta;
@@ -12,14 +12,15 @@ use scim::server::{Change, Load, not_found, version_mismatch};
 use scim::{ScimError, ScimType};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use serde_json::{Value, json};
 
 use super::Directory;
+use super::cursor::{Listing, Sort};
 use super::db_err;
-use super::sql::GroupSql;
+use super::group_sql::GroupSql;
 use super::users::bump_count;
 use crate::audit::{self, AuditAction, Entry, Target};
 
@@ -55,6 +56,31 @@ fn member_ids(doc: &Value) -> Result<Vec<String>, ScimError> {
                 })
         })
         .collect()
+}
+
+fn member_value(user: impl std::fmt::Display) -> Value {
+    json!({ "value": user.to_string(), "type": "User" })
+}
+
+/// The members a written document names, as stored (each once).
+fn members_named(doc: &Value) -> Result<Vec<Value>, ScimError> {
+    let mut seen = HashSet::new();
+    Ok(member_ids(doc)?
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .map(member_value)
+        .collect())
+}
+
+fn too_many_members(limit: u64) -> ScimError {
+    ScimError::typed(
+        ScimType::TooMany,
+        format!(
+            "the answer would carry more than {limit} group members: ask with \
+             excludedAttributes=members, and page through a group's members with \
+             GET /Users?filter=groups.value eq \"<group id>\""
+        ),
+    )
 }
 
 fn stored(row: scim_group::Model, members: Option<Vec<Value>>) -> Stored {
@@ -171,28 +197,50 @@ impl Directory<'_> {
             .map_err(db_err)
     }
 
-    /// The members as SCIM values (`value` is the SCIM User id).
-    async fn member_values(&self, group: ScimGroupId) -> Result<Vec<Value>, ScimError> {
-        use sea_orm::EntityTrait as _;
+    /// The members of `groups` as SCIM values (`value` is the SCIM User id), at most the
+    /// directory's `max_members_returned` in all: beyond it `tooMany`, before reading any.
+    async fn members_of(
+        &self,
+        groups: &[ScimGroupId],
+    ) -> Result<HashMap<ScimGroupId, Vec<Value>>, ScimError> {
+        let limit = self.broker.directory_settings().max_members_returned;
+        // An index-only probe on the (group, user) key tells whether there are more.
+        let beyond: Option<ScimGroupId> = scim_group_member::Entity::find()
+            .select_only()
+            .column(scim_group_member::Column::GroupId)
+            .filter(scim_group_member::Column::GroupId.is_in(groups.to_vec()))
+            .offset(limit)
+            .limit(1)
+            .into_tuple()
+            .one(self.broker.db())
+            .await
+            .map_err(db_err)?;
+        if beyond.is_some() {
+            return Err(too_many_members(limit));
+        }
         let to_members: sea_orm::RelationDef =
             scim_user::Entity::belongs_to(scim_group_member::Entity)
                 .from(scim_user::Column::UserId)
                 .to(scim_group_member::Column::UserId)
                 .into();
-        let rows: Vec<uuid::Uuid> = scim_user::Entity::find()
+        let rows: Vec<(ScimGroupId, uuid::Uuid)> = scim_user::Entity::find()
             .select_only()
+            .column(scim_group_member::Column::GroupId)
             .column(scim_user::Column::Id)
             .join(sea_orm::JoinType::InnerJoin, to_members)
-            .filter(scim_group_member::Column::GroupId.eq(group))
+            .filter(scim_group_member::Column::GroupId.is_in(groups.to_vec()))
+            .filter(scim_group_member::Column::OrgId.eq(self.org))
             .filter(scim_user::Column::OrgId.eq(self.org))
+            .limit(limit)
             .into_tuple()
             .all(self.broker.db())
             .await
             .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|id| json!({ "value": id.to_string(), "type": "User" }))
-            .collect())
+        let mut out: HashMap<ScimGroupId, Vec<Value>> = HashMap::new();
+        for (group, user) in rows {
+            out.entry(group).or_default().push(member_value(user));
+        }
+        Ok(out)
     }
 
     async fn find_group(
@@ -244,8 +292,7 @@ impl Directory<'_> {
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
-        let members = self.member_values(row.id).await?;
-        Ok(stored(row, Some(members)))
+        Ok(stored(row, Some(members_named(&doc)?)))
     }
 
     pub(super) async fn fetch_group(
@@ -257,7 +304,12 @@ impl Directory<'_> {
             return Ok(None);
         };
         let members = if load.relations {
-            Some(self.member_values(row.id).await?)
+            Some(
+                self.members_of(&[row.id])
+                    .await?
+                    .remove(&row.id)
+                    .unwrap_or_default(),
+            )
         } else {
             None
         };
@@ -328,6 +380,55 @@ impl Directory<'_> {
         Ok((added, removed))
     }
 
+    /// Writes a whole document: names, and the member list when it is included.
+    async fn write_document(
+        &self,
+        txn: &DatabaseTransaction,
+        id: ScimGroupId,
+        doc: &Value,
+        members_included: bool,
+    ) -> Result<(Vec<UserId>, Vec<UserId>), ScimError> {
+        let display_name = display_name_of(doc)?;
+        let external_id = doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        scim_group::Entity::update_many()
+            .col_expr(
+                scim_group::Column::DisplayNameNorm,
+                Expr::value(display_name.to_lowercase()),
+            )
+            .col_expr(scim_group::Column::DisplayName, Expr::value(display_name))
+            .col_expr(scim_group::Column::ExternalId, Expr::value(external_id))
+            .filter(scim_group::Column::Id.eq(id))
+            .exec(txn)
+            .await
+            .map_err(db_err)?;
+        if !members_included {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let wanted: HashSet<UserId> = self
+            .people(txn, &member_ids(doc)?)
+            .await?
+            .into_iter()
+            .collect();
+        let current: HashSet<UserId> = self.member_users(txn, id).await?.into_iter().collect();
+        let added: Vec<UserId> = wanted.difference(&current).copied().collect();
+        let removed: Vec<UserId> = current.difference(&wanted).copied().collect();
+        if !removed.is_empty() {
+            scim_group_member::Entity::delete_many()
+                .filter(scim_group_member::Column::GroupId.eq(id))
+                .filter(scim_group_member::Column::UserId.is_in(removed.clone()))
+                .exec(txn)
+                .await
+                .map_err(db_err)?;
+        }
+        self.add_members(txn, id, &added).await?;
+        Ok((added, removed))
+    }
+
+    /// Writes a change. The result carries the members only when the change named them all
+    /// (PUT, or a PATCH that read them): the caller reads them when it needs them.
     pub(super) async fn update_group(
         &self,
         id: uuid::Uuid,
@@ -338,66 +439,32 @@ impl Directory<'_> {
         let now = self.broker.now();
         let txn = self.broker.begin_write().await?;
         let before = self.lock_group(&txn, id, expected).await?;
-        let (display_name, (added, removed)) = match change {
-            Change::Members(delta) => (
-                before.display_name.clone(),
-                self.apply_delta(&txn, id, &delta).await?,
-            ),
+        let (named, (added, removed)) = match change {
+            Change::Members(delta) => (None, self.apply_delta(&txn, id, &delta).await?),
             Change::Document {
                 doc,
                 members_included,
             } => {
-                let display_name = display_name_of(&doc)?;
-                scim_group::Entity::update_many()
-                    .col_expr(
-                        scim_group::Column::DisplayName,
-                        Expr::value(display_name.clone()),
-                    )
-                    .col_expr(
-                        scim_group::Column::DisplayNameNorm,
-                        Expr::value(display_name.to_lowercase()),
-                    )
-                    .col_expr(
-                        scim_group::Column::ExternalId,
-                        Expr::value(
-                            doc.get("externalId")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                        ),
-                    )
-                    .filter(scim_group::Column::Id.eq(id))
-                    .exec(&txn)
-                    .await
-                    .map_err(db_err)?;
-                let changes = if members_included {
-                    let wanted: HashSet<UserId> = self
-                        .people(&txn, &member_ids(&doc)?)
-                        .await?
-                        .into_iter()
-                        .collect();
-                    let current: HashSet<UserId> =
-                        self.member_users(&txn, id).await?.into_iter().collect();
-                    let added: Vec<UserId> = wanted.difference(&current).copied().collect();
-                    let removed: Vec<UserId> = current.difference(&wanted).copied().collect();
-                    if !removed.is_empty() {
-                        scim_group_member::Entity::delete_many()
-                            .filter(scim_group_member::Column::GroupId.eq(id))
-                            .filter(scim_group_member::Column::UserId.is_in(removed.clone()))
-                            .exec(&txn)
-                            .await
-                            .map_err(db_err)?;
-                    }
-                    self.add_members(&txn, id, &added).await?;
-                    (added, removed)
-                } else {
-                    (Vec::new(), Vec::new())
+                let named = match members_included {
+                    true => Some(members_named(&doc)?),
+                    false => None,
                 };
-                (display_name, changes)
+                let changes = self
+                    .write_document(&txn, id, &doc, members_included)
+                    .await?;
+                (named, changes)
             }
         };
-        let renamed = display_name != before.display_name;
+        let row = self
+            .find_group(&txn, id)
+            .await?
+            .ok_or_else(|| not_found(ResourceKind::Group, &id.to_string()))?;
         let mut affected: Vec<UserId> = added.iter().chain(&removed).copied().collect();
-        if renamed {
+        if row.display_name != before.display_name
+            && self
+                .rename_changes_roles(&txn, &before.display_name, &row.display_name)
+                .await?
+        {
             affected.extend(self.member_users(&txn, id).await?);
         }
         affected.sort();
@@ -409,17 +476,12 @@ impl Directory<'_> {
             self.group_entry(
                 AuditAction::ScimGroupUpdated,
                 id,
-                json!({ "display_name": display_name, "added": added.len(), "removed": removed.len() }),
+                json!({ "display_name": row.display_name, "added": added.len(), "removed": removed.len() }),
             ),
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
-        let row = self
-            .find_group(self.broker.db(), id)
-            .await?
-            .ok_or_else(|| not_found(ResourceKind::Group, &id.to_string()))?;
-        let members = self.member_values(id).await?;
-        Ok(stored(row, Some(members)))
+        Ok(stored(row, named))
     }
 
     pub(super) async fn delete_group(
@@ -462,50 +524,40 @@ impl Directory<'_> {
         query: &ListQuery,
         load: Load,
     ) -> Result<(u64, Vec<Stored>), ScimError> {
-        let sql = GroupSql { org: self.org };
-        let mut select = scim_group::Entity::find().filter(scim_group::Column::OrgId.eq(self.org));
-        let total = match &query.filter {
-            Some(filter) => {
-                select = select.filter(sql.condition(filter)?);
-                select
-                    .clone()
-                    .count(self.broker.db())
-                    .await
-                    .map_err(db_err)?
-            }
-            None => scim_count::Entity::find_by_id(self.org)
-                .one(self.broker.db())
-                .await
-                .map_err(db_err)?
-                .map_or(0, |c| Ord::max(c.groups, 0) as u64),
+        let sql = GroupSql {
+            org: self.org,
+            all_types: query.all_types,
         };
-        if query.count == 0 {
-            return Ok((total, Vec::new()));
-        }
-        let order = if query.descending {
-            Order::Desc
+        let select = scim_group::Entity::find().filter(scim_group::Column::OrgId.eq(self.org));
+        let (select, total) = match &query.filter {
+            Some(filter) => (select.filter(sql.condition(filter)?), None),
+            None => (select, Some(self.counts().await?.1)),
+        };
+        let listing = Listing {
+            select,
+            id: scim_group::Column::Id,
+            sort: match &query.sort_by {
+                Some(path) => sql.sort(path)?,
+                None => Sort::Id,
+            },
+            total,
+        };
+        let (total, rows) = self.list_page(ResourceKind::Group, listing, query).await?;
+        let mut members = if load.relations {
+            let ids: Vec<ScimGroupId> = rows.iter().map(|row| row.id).collect();
+            Some(self.members_of(&ids).await?)
         } else {
-            Order::Asc
+            None
         };
-        if let Some(path) = &query.sort_by {
-            select = select.order_by(sql.sort_key(path)?, order.clone());
-        }
-        let rows = select
-            .order_by(scim_group::Column::Id, order)
-            .offset(query.start_index - 1)
-            .limit(query.count)
-            .all(self.broker.db())
-            .await
-            .map_err(db_err)?;
-        let mut page = Vec::with_capacity(rows.len());
-        for row in rows {
-            let members = if load.relations {
-                Some(self.member_values(row.id).await?)
-            } else {
-                None
-            };
-            page.push(stored(row, members));
-        }
+        let page = rows
+            .into_iter()
+            .map(|row| {
+                let of_row = members
+                    .as_mut()
+                    .map(|m| m.remove(&row.id).unwrap_or_default());
+                stored(row, of_row)
+            })
+            .collect();
         Ok((total, page))
     }
 }

@@ -2,7 +2,9 @@
 //! (users, groups, members, indexed values, counts), SCIM tokens, and the effects provisioning
 //! has on the rest of Tessera (memberships, roles from groups, revocation on deactivation).
 
+mod cursor;
 mod effects;
+mod group_sql;
 mod groups;
 mod sql;
 pub mod tokens;
@@ -24,14 +26,19 @@ pub use tokens::{CreatedScimToken, ScimCaller, ScimToken};
 pub struct DirectorySettings {
     /// Requests allowed per SCIM token per minute; 0 turns the limit off.
     pub requests_per_minute: u64,
+    /// Most group members one response carries: a read that would carry more is refused
+    /// (`tooMany`), a PATCH that would answers 204 No Content.
+    pub max_members_returned: u64,
 }
 
 impl Default for DirectorySettings {
-    /// 6,000 a minute: well above what Entra ID's and Okta's provisioning send, low enough
-    /// that a leaked token cannot hammer the database.
+    /// 6,000 requests a minute: well above what Entra ID's and Okta's provisioning send, low
+    /// enough that a leaked token cannot hammer the database. 10,000 members a response (about
+    /// 1.5 MB of JSON), the limit Oracle's identity domains put on the same answer.
     fn default() -> Self {
         Self {
             requests_per_minute: 6000,
+            max_members_returned: 10_000,
         }
     }
 }

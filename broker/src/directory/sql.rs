@@ -1,12 +1,12 @@
-//! SCIM filters and sort orders as SQL: user attributes with their own column (`id`,
+//! SCIM filters and sort orders on Users as SQL: attributes with their own column (`id`,
 //! `userName`, `externalId`, `active`, `meta.*`) compare that column, every other attribute an
 //! indexed row of `scim_values`; a value filter (`emails[type eq "work" and value co "@x"]`)
-//! requires its conditions to hold on one item. Groups filter on their columns and members.
+//! requires its conditions to hold on one item; `groups` reads memberships (group_sql.rs).
 //! Nothing is evaluated in Rust, and one query serves SQLite and PostgreSQL (SQLite's `LIKE`
 //! is made case-sensitive when connections open, like PostgreSQL's).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use entities::{OrgId, scim_group, scim_group_member, scim_user, scim_value};
+use entities::{OrgId, scim_user, scim_value};
 use scim::filter::{AttrPath, CompareOp, Filter, Literal};
 use scim::resource::{Common, Resolved, resolve};
 use scim::schema::{AttrType, AttributeDef};
@@ -15,14 +15,17 @@ use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SubQueryStatement,
 };
 
+use super::cursor::{Sort, SortField};
+use super::group_sql::{UserGroupSql, names_groups};
+
 /// Longest stored comparison text; longer values compare on their first characters.
 pub(super) const MAX_NORM_CHARS: usize = 512;
 
-fn invalid(detail: impl Into<String>) -> ScimError {
+pub(super) fn invalid(detail: impl Into<String>) -> ScimError {
     ScimError::typed(ScimType::InvalidFilter, detail)
 }
 
-fn always(value: bool) -> Expr {
+pub(super) fn always(value: bool) -> Expr {
     Expr::val(1).eq(if value { 1 } else { 0 })
 }
 
@@ -58,7 +61,7 @@ fn like_pattern(op: CompareOp, text: &str) -> LikeExpr {
 }
 
 /// `column op value` for a text column.
-fn text_op(column: Expr, op: CompareOp, value: String) -> Expr {
+pub(super) fn text_op(column: Expr, op: CompareOp, value: String) -> Expr {
     match op {
         CompareOp::Eq => column.eq(value),
         CompareOp::Ne => column.ne(value),
@@ -70,7 +73,7 @@ fn text_op(column: Expr, op: CompareOp, value: String) -> Expr {
     }
 }
 
-fn ordered<V: Into<sea_orm::Value>>(
+pub(super) fn ordered<V: Into<sea_orm::Value>>(
     column: Expr,
     op: CompareOp,
     value: V,
@@ -88,14 +91,14 @@ fn ordered<V: Into<sea_orm::Value>>(
     })
 }
 
-fn string_literal<'a>(name: &str, literal: &'a Literal) -> Result<&'a str, ScimError> {
+pub(super) fn string_literal<'a>(name: &str, literal: &'a Literal) -> Result<&'a str, ScimError> {
     match literal {
         Literal::String(s) => Ok(s),
         _ => Err(invalid(format!("{name} compares with a string"))),
     }
 }
 
-fn time_literal(name: &str, literal: &Literal) -> Result<DateTime<Utc>, ScimError> {
+pub(super) fn time_literal(name: &str, literal: &Literal) -> Result<DateTime<Utc>, ScimError> {
     let text = string_literal(name, literal)?;
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
@@ -135,9 +138,28 @@ fn value_condition(
     }
 }
 
+/// In a search across resource types, a comparison on an attribute that `kind` does not have
+/// (`None` when it has it): the attribute has no value, so only `ne` and `eq null` hold.
+pub(super) fn lacking(kind: ResourceKind, all_types: bool, filter: &Filter) -> Option<Expr> {
+    if !all_types {
+        return None;
+    }
+    let (path, holds) = match filter {
+        Filter::Compare(path, CompareOp::Ne, literal) => (path, !matches!(literal, Literal::Null)),
+        Filter::Compare(path, CompareOp::Eq, Literal::Null) => (path, true),
+        Filter::Present(path) | Filter::Compare(path, ..) | Filter::ValuePath(path, _) => {
+            (path, false)
+        }
+        Filter::And(..) | Filter::Or(..) | Filter::Not(_) => return None,
+    };
+    resolve(kind, path).is_none().then(|| always(holds))
+}
+
 /// Filters and sorts Users.
 pub(super) struct UserSql {
     pub org: OrgId,
+    /// A search across resource types: attributes Users lack have no value.
+    pub all_types: bool,
 }
 
 impl UserSql {
@@ -155,14 +177,28 @@ impl UserSql {
 
     /// The condition a filter puts on `scim_users`.
     pub fn condition(&self, filter: &Filter) -> Result<Expr, ScimError> {
+        if let Some(lacking) = lacking(ResourceKind::User, self.all_types, filter) {
+            return Ok(lacking);
+        }
         Ok(match filter {
             Filter::And(a, b) => self.condition(a)?.and(self.condition(b)?),
             Filter::Or(a, b) => self.condition(a)?.or(self.condition(b)?),
             Filter::Not(inner) => self.condition(inner)?.not(),
+            Filter::Present(path) if names_groups(path) => self.groups().present(path)?,
+            Filter::Compare(path, op, literal) if names_groups(path) => {
+                self.groups().compare(path, *op, literal)?
+            }
+            Filter::ValuePath(path, inner) if names_groups(path) => {
+                self.groups().value_path(inner)?
+            }
             Filter::Present(path) => self.present(path)?,
             Filter::Compare(path, op, literal) => self.compare(path, *op, literal)?,
             Filter::ValuePath(path, inner) => self.value_path(path, inner)?,
         })
+    }
+
+    fn groups(&self) -> UserGroupSql {
+        UserGroupSql { org: self.org }
     }
 
     fn resolve(path: &AttrPath) -> Result<Resolved, ScimError> {
@@ -378,19 +414,27 @@ impl UserSql {
         })
     }
 
-    /// The expression a `sortBy` orders by.
-    pub fn sort_key(&self, path: &AttrPath) -> Result<Expr, ScimError> {
+    /// The order a `sortBy` asks for.
+    pub fn sort(&self, path: &AttrPath) -> Result<Sort, ScimError> {
         let resolved = Self::resolve(path)?;
         let column = |c: scim_user::Column| Expr::col((scim_user::Entity, c));
         Ok(match resolved {
-            Resolved::Common(Common::Id) => Self::id_column(),
-            Resolved::Common(Common::ExternalId) => column(scim_user::Column::ExternalId),
-            Resolved::Common(Common::Created) => column(scim_user::Column::CreatedAt),
-            Resolved::Common(Common::LastModified) => column(scim_user::Column::UpdatedAt),
-            Resolved::Common(Common::OtherMeta) => Self::id_column(),
+            Resolved::Common(Common::Id | Common::OtherMeta) => Sort::Id,
+            Resolved::Common(Common::ExternalId) => {
+                Sort::Other(column(scim_user::Column::ExternalId))
+            }
+            Resolved::Common(Common::Created) => {
+                Sort::Column(column(scim_user::Column::CreatedAt), SortField::Created)
+            }
+            Resolved::Common(Common::LastModified) => Sort::Column(
+                column(scim_user::Column::UpdatedAt),
+                SortField::LastModified,
+            ),
             Resolved::Schema {
                 attr, sub: None, ..
-            } if attr.name == "userName" => column(scim_user::Column::UserNameNorm),
+            } if attr.name == "userName" => {
+                Sort::Column(column(scim_user::Column::UserNameNorm), SortField::Name)
+            }
             _ => {
                 let v = Alias::new("v");
                 let select = Query::select()
@@ -404,7 +448,10 @@ impl UserSql {
                         Expr::col((v.clone(), scim_value::Column::Path)).eq(leaf_key(&resolved)),
                     )
                     .to_owned();
-                Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
+                Sort::Other(Expr::SubQuery(
+                    None,
+                    Box::new(SubQueryStatement::SelectStatement(select)),
+                ))
             }
         })
     }
@@ -421,176 +468,4 @@ fn leaf_key(resolved: &Resolved) -> String {
         }
         _ => resolved.key(),
     }
-}
-
-/// Filters and sorts Groups: `id`, `externalId`, `displayName`, `meta.*` and members.
-pub(super) struct GroupSql {
-    pub org: OrgId,
-}
-
-impl GroupSql {
-    fn column(c: scim_group::Column) -> Expr {
-        Expr::col((scim_group::Entity, c))
-    }
-
-    /// The condition a filter puts on `scim_groups`.
-    pub fn condition(&self, filter: &Filter) -> Result<Expr, ScimError> {
-        Ok(match filter {
-            Filter::And(a, b) => self.condition(a)?.and(self.condition(b)?),
-            Filter::Or(a, b) => self.condition(a)?.or(self.condition(b)?),
-            Filter::Not(inner) => self.condition(inner)?.not(),
-            Filter::Present(path) => match self.target(path)? {
-                GroupAttr::ExternalId => Self::column(scim_group::Column::ExternalId).is_not_null(),
-                GroupAttr::Members => Expr::exists(self.members(None)),
-                _ => always(true),
-            },
-            Filter::Compare(path, op, literal) => self.compare(path, *op, literal)?,
-            Filter::ValuePath(path, inner) => {
-                if self.target(path)? != GroupAttr::Members {
-                    return Err(invalid("only members has sub-attributes"));
-                }
-                match inner.as_ref() {
-                    Filter::Compare(p, CompareOp::Eq, Literal::String(id))
-                        if p.attr.eq_ignore_ascii_case("value")
-                            && p.sub.is_none()
-                            && p.urn.is_none() =>
-                    {
-                        self.member_is(id)
-                    }
-                    _ => return Err(invalid("members filters support value eq only")),
-                }
-            }
-        })
-    }
-
-    fn target(&self, path: &AttrPath) -> Result<GroupAttr, ScimError> {
-        let unknown = || invalid(format!("Groups cannot be filtered on '{}'", path.attr));
-        Ok(
-            match resolve(ResourceKind::Group, path).ok_or_else(unknown)? {
-                Resolved::Common(Common::Id) => GroupAttr::Id,
-                Resolved::Common(Common::ExternalId) => GroupAttr::ExternalId,
-                Resolved::Common(Common::Created) => GroupAttr::Created,
-                Resolved::Common(Common::LastModified) => GroupAttr::LastModified,
-                Resolved::Schema {
-                    attr, sub: None, ..
-                } if attr.name == "displayName" => GroupAttr::DisplayName,
-                Resolved::Schema { attr, sub, .. }
-                    if attr.name == "members" && sub.is_none_or(|s| s.name == "value") =>
-                {
-                    GroupAttr::Members
-                }
-                _ => return Err(unknown()),
-            },
-        )
-    }
-
-    fn members(&self, user: Option<uuid::Uuid>) -> SelectStatement {
-        let mut select = Query::select()
-            .expr(Expr::val(1))
-            .from(scim_group_member::Entity)
-            .inner_join(
-                scim_user::Entity,
-                Expr::col((scim_user::Entity, scim_user::Column::UserId))
-                    .equals((scim_group_member::Entity, scim_group_member::Column::UserId))
-                    .and(
-                        Expr::col((scim_user::Entity, scim_user::Column::OrgId))
-                            .equals((scim_group_member::Entity, scim_group_member::Column::OrgId)),
-                    ),
-            )
-            .and_where(
-                Expr::col((
-                    scim_group_member::Entity,
-                    scim_group_member::Column::GroupId,
-                ))
-                .equals((scim_group::Entity, scim_group::Column::Id)),
-            )
-            .and_where(
-                Expr::col((scim_group_member::Entity, scim_group_member::Column::OrgId))
-                    .eq(self.org),
-            )
-            .to_owned();
-        if let Some(user) = user {
-            select.and_where(Expr::col((scim_user::Entity, scim_user::Column::Id)).eq(user));
-        }
-        select
-    }
-
-    fn member_is(&self, id: &str) -> Expr {
-        match id.parse::<uuid::Uuid>() {
-            Ok(user) => Expr::exists(self.members(Some(user))),
-            Err(_) => always(false),
-        }
-    }
-
-    fn compare(
-        &self,
-        path: &AttrPath,
-        op: CompareOp,
-        literal: &Literal,
-    ) -> Result<Expr, ScimError> {
-        let target = self.target(path)?;
-        if matches!(literal, Literal::Null) {
-            let present = self.condition(&Filter::Present(path.clone()))?;
-            return match op {
-                CompareOp::Eq => Ok(present.not()),
-                CompareOp::Ne => Ok(present),
-                _ => Err(invalid("null compares with eq and ne only")),
-            };
-        }
-        match target {
-            GroupAttr::Id => {
-                let text = string_literal("id", literal)?;
-                let Ok(id) = text.parse::<uuid::Uuid>() else {
-                    return Ok(always(op == CompareOp::Ne));
-                };
-                ordered(Self::column(scim_group::Column::Id), op, id)
-            }
-            GroupAttr::ExternalId => Ok(text_op(
-                Self::column(scim_group::Column::ExternalId),
-                op,
-                string_literal("externalId", literal)?.to_owned(),
-            )),
-            GroupAttr::DisplayName => Ok(text_op(
-                Self::column(scim_group::Column::DisplayNameNorm),
-                op,
-                string_literal("displayName", literal)?.to_lowercase(),
-            )),
-            GroupAttr::Created => ordered(
-                Self::column(scim_group::Column::CreatedAt),
-                op,
-                time_literal("meta.created", literal)?,
-            ),
-            GroupAttr::LastModified => ordered(
-                Self::column(scim_group::Column::UpdatedAt),
-                op,
-                time_literal("meta.lastModified", literal)?,
-            ),
-            GroupAttr::Members => match (op, literal) {
-                (CompareOp::Eq, Literal::String(id)) => Ok(self.member_is(id)),
-                (CompareOp::Ne, Literal::String(id)) => Ok(self.member_is(id).not()),
-                _ => Err(invalid("members compares with eq or ne and a user id")),
-            },
-        }
-    }
-
-    /// The expression a `sortBy` orders by.
-    pub fn sort_key(&self, path: &AttrPath) -> Result<Expr, ScimError> {
-        Ok(match self.target(path)? {
-            GroupAttr::ExternalId => Self::column(scim_group::Column::ExternalId),
-            GroupAttr::DisplayName => Self::column(scim_group::Column::DisplayNameNorm),
-            GroupAttr::Created => Self::column(scim_group::Column::CreatedAt),
-            GroupAttr::LastModified => Self::column(scim_group::Column::UpdatedAt),
-            GroupAttr::Id | GroupAttr::Members => Self::column(scim_group::Column::Id),
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GroupAttr {
-    Id,
-    ExternalId,
-    DisplayName,
-    Created,
-    LastModified,
-    Members,
 }

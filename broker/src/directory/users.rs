@@ -13,11 +13,12 @@ use scim::server::{Load, not_found, version_mismatch};
 use scim::{ScimError, ScimType};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
 };
 use serde_json::{Value, json};
 
+use super::cursor::{Listing, Sort};
 use super::sql::{UserSql, norm_text, norm_time};
 use super::{Directory, db_err};
 use crate::audit::{self, AuditAction, Entry, Target};
@@ -129,6 +130,19 @@ fn stored(row: scim_user::Model, groups: Option<Vec<Value>>) -> Stored {
         created: row.created_at,
         last_modified: row.updated_at,
         version: row.version,
+    }
+}
+
+impl Directory<'_> {
+    /// The numbers of users and groups in the directory.
+    pub(super) async fn counts(&self) -> Result<(u64, u64), ScimError> {
+        let counts = scim_count::Entity::find_by_id(self.org)
+            .one(self.broker.db())
+            .await
+            .map_err(db_err)?;
+        Ok(counts.map_or((0, 0), |c| {
+            (Ord::max(c.users, 0) as u64, Ord::max(c.groups, 0) as u64)
+        }))
     }
 }
 
@@ -268,6 +282,9 @@ impl Directory<'_> {
 
     /// The groups of each user, as `groups` values.
     async fn groups_of(&self, people: &[UserId]) -> Result<HashMap<UserId, Vec<Value>>, ScimError> {
+        if people.is_empty() {
+            return Ok(HashMap::new());
+        }
         let rows: Vec<(UserId, entities::ScimGroupId, String)> = scim_group_member::Entity::find()
             .select_only()
             .column(scim_group_member::Column::UserId)
@@ -451,41 +468,25 @@ impl Directory<'_> {
         query: &ListQuery,
         load: Load,
     ) -> Result<(u64, Vec<Stored>), ScimError> {
-        let sql = UserSql { org: self.org };
-        let mut select = scim_user::Entity::find().filter(scim_user::Column::OrgId.eq(self.org));
-        let total = match &query.filter {
-            Some(filter) => {
-                select = select.filter(sql.condition(filter)?);
-                select
-                    .clone()
-                    .count(self.broker.db())
-                    .await
-                    .map_err(db_err)?
-            }
-            None => scim_count::Entity::find_by_id(self.org)
-                .one(self.broker.db())
-                .await
-                .map_err(db_err)?
-                .map_or(0, |c| Ord::max(c.users, 0) as u64),
+        let sql = UserSql {
+            org: self.org,
+            all_types: query.all_types,
         };
-        if query.count == 0 {
-            return Ok((total, Vec::new()));
-        }
-        let order = if query.descending {
-            Order::Desc
-        } else {
-            Order::Asc
+        let select = scim_user::Entity::find().filter(scim_user::Column::OrgId.eq(self.org));
+        let (select, total) = match &query.filter {
+            Some(filter) => (select.filter(sql.condition(filter)?), None),
+            None => (select, Some(self.counts().await?.0)),
         };
-        if let Some(path) = &query.sort_by {
-            select = select.order_by(sql.sort_key(path)?, order.clone());
-        }
-        let rows = select
-            .order_by(scim_user::Column::Id, order)
-            .offset(query.start_index - 1)
-            .limit(query.count)
-            .all(self.broker.db())
-            .await
-            .map_err(db_err)?;
+        let listing = Listing {
+            select,
+            id: scim_user::Column::Id,
+            sort: match &query.sort_by {
+                Some(path) => sql.sort(path)?,
+                None => Sort::Id,
+            },
+            total,
+        };
+        let (total, rows) = self.list_page(ResourceKind::User, listing, query).await?;
         let mut groups = if load.relations {
             let people: Vec<UserId> = rows.iter().map(|r| r.user_id).collect();
             self.groups_of(&people).await?

@@ -210,6 +210,20 @@ fn scalar_text(value: &Value) -> Option<String> {
     }
 }
 
+impl RoleMapping {
+    /// Whether renaming a group from `old` to `new` leaves every member's roles as they were:
+    /// each rule on `groups` treats the two names alike (a rule matches when any group does,
+    /// and other rules never see group names).
+    pub(crate) fn renaming_keeps_roles(&self, old: &str, new: &str) -> bool {
+        let with = |name: &str| serde_json::json!({ "groups": [name] });
+        let (before, after) = (with(old), with(new));
+        self.rules
+            .iter()
+            .filter(|rule| rule.claim == "groups")
+            .all(|rule| rule_matches(rule, &before) == rule_matches(rule, &after))
+    }
+}
+
 /// The claim at a dotted path (`address.country`); a key containing dots (common in SAML
 /// attribute names and URIs) is tried whole first.
 pub fn claim_at<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
@@ -350,6 +364,20 @@ mod tests {
         }
         .validate()
         .unwrap()
+    }
+
+    #[test]
+    fn renaming_a_group_keeps_roles_only_when_every_groups_rule_sees_both_names_alike() {
+        let m = mapping(vec![
+            rule("groups", RuleOp::Equals, json!("Engineering"), "engineer"),
+            rule("groups", RuleOp::Matches, json!("team-.*"), "team"),
+            rule("department", RuleOp::Equals, json!("Sales"), "sales"),
+        ]);
+        assert!(m.renaming_keeps_roles("Sales", "Marketing"));
+        assert!(m.renaming_keeps_roles("team-a", "team-b"));
+        assert!(!m.renaming_keeps_roles("Engineering", "Platform"));
+        assert!(!m.renaming_keeps_roles("Platform", "Engineering"));
+        assert!(!m.renaming_keeps_roles("team-a", "other"));
     }
 
     #[test]

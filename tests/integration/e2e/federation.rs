@@ -44,10 +44,28 @@ async fn orgs_sign_in_at_their_own_idp_and_get_roles_from_its_groups() {
     // After the IdP rotated its key, the JWKS was refetched and the new key accepted.
     assert_eq!(result["key_rotation"], json!(["admin"]));
 
+    // A user provisioned by acme's SCIM directory signs in through acme's IdP as that user,
+    // with the role of the directory's group; deactivated there, the next sign-in is refused.
+    assert_eq!(
+        result["scim"],
+        json!({
+            "provisioned_roles": ["admin"],
+            "same_user": true,
+            "org_id": true,
+            "roles": ["admin"],
+            "after_deactivation": "membership_inactive",
+        })
+    );
+
     // Two orgs, two IdPs: neither sees the other's people.
     assert_eq!(
         result["members"]["acme"],
-        json!(["alice@acme.test", "bob@acme.test", "rotated@acme.test"])
+        json!([
+            "alice@acme.test",
+            "bob@acme.test",
+            "rotated@acme.test",
+            "sam@acme.test"
+        ])
     );
     assert_eq!(
         result["members"]["globex"],

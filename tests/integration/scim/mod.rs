@@ -2,24 +2,27 @@
 //! ETags, concurrent group PATCHes, and what provisioning does to memberships, roles and
 //! sessions.
 
+mod scale;
+mod search;
+
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use tessera_tests::{Options, TestApp, expect_status};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub(crate) const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// An org's directory as its IdP sees it.
-struct Directory<'a> {
+pub(crate) struct Directory<'a> {
     app: &'a TestApp,
     base: String,
     token: String,
 }
 
 impl Directory<'_> {
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.app
             .client
             .request(method, format!("{}{path}", self.base))
@@ -27,7 +30,7 @@ impl Directory<'_> {
             .header("content-type", "application/scim+json")
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
         let request = self.request(method, path);
         let request = match body {
             Some(body) => request.body(body.to_string()),
@@ -36,7 +39,7 @@ impl Directory<'_> {
         request.send().await.unwrap()
     }
 
-    async fn create_user(&self, user_name: &str, email: &str) -> Value {
+    pub(crate) async fn create_user(&self, user_name: &str, email: &str) -> Value {
         let body = json!({
             "schemas": [USER],
             "userName": user_name,
@@ -47,12 +50,12 @@ impl Directory<'_> {
         expect_status(self.send(Method::POST, "/Users", Some(body)).await, 201).await
     }
 
-    async fn list(&self, path: &str) -> Value {
+    pub(crate) async fn list(&self, path: &str) -> Value {
         expect_status(self.send(Method::GET, path, None).await, 200).await
     }
 }
 
-async fn directory<'a>(app: &'a TestApp, org: &str) -> Directory<'a> {
+pub(crate) async fn directory<'a>(app: &'a TestApp, org: &str) -> Directory<'a> {
     let response = app
         .admin(
             Method::POST,
@@ -105,7 +108,11 @@ async fn verify_domain(app: &TestApp, org: &str, domain: &str) {
     expect_status(verified, 200).await;
 }
 
-async fn expect_scim_error(response: Response, status: u16, scim_type: Option<&str>) -> Value {
+pub(crate) async fn expect_scim_error(
+    response: Response,
+    status: u16,
+    scim_type: Option<&str>,
+) -> Value {
     assert_eq!(
         response
             .headers()
@@ -564,7 +571,7 @@ async fn filters_sorting_and_pages_run_in_the_database() {
     .await;
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
