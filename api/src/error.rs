@@ -326,6 +326,13 @@ impl From<Error> for ScimApiError {
     }
 }
 
+impl ScimApiError {
+    /// The SCIM error answered.
+    pub fn scim_error(&self) -> &scim::ScimError {
+        &self.body
+    }
+}
+
 impl std::fmt::Display for ScimApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.body.fmt(f)

@@ -446,6 +446,8 @@ impl FromRequest for ScimClient {
                 .broker
                 .authenticate_scim_token(&org, &token, ip, request_id)
                 .await?;
+            // For the directory's middleware, which records refused requests by this caller.
+            req.extensions_mut().insert(caller.clone());
             Ok(ScimClient(caller))
         })
     }

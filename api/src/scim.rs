@@ -5,9 +5,13 @@
 
 use std::collections::HashMap;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
+use broker::directory::{RefusedRequest, ScimCaller};
 use scim::query::{ListParams, ListQuery};
 use scim::resource::{Projection, ResourceKind, Stored};
 use scim::server::{IfMatch, Server};
@@ -27,6 +31,7 @@ type Params = web::Query<HashMap<String, String>>;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2/{org}")
+            .wrap(from_fn(record_refusals))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .service(
                 read_only("/ServiceProviderConfig").route(web::get().to(service_provider_config)),
@@ -45,6 +50,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{resource}/{id}", web::delete().to(delete_resource))
             .default_service(web::to(unknown_endpoint)),
     );
+}
+
+/// Records the requests of an authenticated caller that the directory refused, for the org's
+/// admins (the console's SCIM page lists them).
+async fn record_refusals(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    let refused = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ScimApiError>())
+        .map(|e| e.scim_error().clone());
+    let caller = response.request().extensions().get::<ScimCaller>().cloned();
+    if let (Some(error), Some(caller)) = (refused, caller)
+        && let Some(state) = response.request().app_data::<web::Data<AppState>>()
+    {
+        let request = response.request();
+        let refused = RefusedRequest {
+            method: request.method().as_str(),
+            path: below_base(request.path()),
+            error: &error,
+        };
+        state.broker.record_scim_failure(&caller, refused).await;
+    }
+    Ok(response)
+}
+
+/// `/Users/…` of `/scim/v2/{org}/Users/…`: the path as the IdP's admin configured it.
+fn below_base(path: &str) -> &str {
+    let below_org = path
+        .strip_prefix("/scim/v2/")
+        .and_then(|rest| rest.find('/').map(|slash| &rest[slash..]));
+    below_org.unwrap_or("/")
 }
 
 /// A discovery endpoint: GET only, other methods answer 405.

@@ -284,7 +284,8 @@ pub struct RunningServer {
     pub broker: Broker,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    schedule: Option<tokio::task::JoinHandle<()>>,
+    /// Schedules and metrics upkeep, stopped with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -298,17 +299,13 @@ impl RunningServer {
     pub fn stop_now(&self) {
         // The stop command is sent when `stop` is called; the returned future only waits.
         drop(self.handle.stop(false));
-        if let Some(schedule) = &self.schedule {
-            schedule.abort();
-        }
+        self.background.iter().for_each(|task| task.abort());
     }
 
     /// Waits until the server stops (on SIGINT/SIGTERM, gracefully).
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.task.await;
-        if let Some(schedule) = &self.schedule {
-            schedule.abort();
-        }
+        self.background.iter().for_each(|task| task.abort());
         served.context("server task failed")??;
         self.broker.db().close_by_ref().await?;
         Ok(())
@@ -344,12 +341,15 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    let schedule = Some(spawn_schedules(broker.clone()));
+    let background = vec![
+        spawn_schedules(broker.clone()),
+        telemetry::spawn_metrics_upkeep(),
+    ];
     Ok(RunningServer {
         addr,
         broker,
         handle,
         task,
-        schedule,
+        background,
     })
 }

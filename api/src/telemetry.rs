@@ -70,6 +70,23 @@ pub fn metrics() -> &'static PrometheusHandle {
     })
 }
 
+/// How often recorded histogram samples are folded into their buckets.
+const METRICS_UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds recorded histogram samples into their buckets every few seconds. The recorder keeps
+/// each sample until upkeep or a scrape drains it: without this, a server nobody scrapes grows
+/// by 8 bytes a request (about 25 MB a minute at 50,000 requests a second).
+pub fn spawn_metrics_upkeep() -> tokio::task::JoinHandle<()> {
+    let handle = metrics().clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(METRICS_UPKEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            handle.run_upkeep();
+        }
+    })
+}
+
 /// A new request id: a random per-process prefix and a counter (unique, and no system call
 /// per request, unlike a random UUID).
 fn new_request_id() -> String {

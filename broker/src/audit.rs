@@ -93,6 +93,7 @@ audit_actions! {
     ScimGroupCreated = "scim.group_created", "The org's IdP created a group (data: display_name, members).";
     ScimGroupUpdated = "scim.group_updated", "The org's IdP changed a group (data: display_name, added, removed).";
     ScimGroupDeleted = "scim.group_deleted", "The org's IdP deleted a group.";
+    ScimRequestFailed = "scim.request_failed", "The directory refused a SCIM request from the org's IdP; at most 30 a minute per token are recorded, and lookups that find nothing are not (data: method, path, status, scim_type, detail).";
     InstanceAdminAdded = "instance_admin.added", "A user became an instance administrator (data: how: first_admin_link or api, email).";
     InstanceAdminRemoved = "instance_admin.removed", "A user stopped being an instance administrator.";
     SetupLinkCreated = "setup_link.created", "An admin created a setup link for an organization (data: label, expires_at; never the link).";

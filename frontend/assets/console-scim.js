@@ -16,6 +16,7 @@ const ACTIONS = {
   'scim.group_created': ['Group created', 'success'],
   'scim.group_updated': ['Group updated', 'info'],
   'scim.group_deleted': ['Group deleted', 'danger'],
+  'scim.request_failed': ['Request refused', 'danger'],
 };
 
 const SETUP = [
@@ -26,6 +27,11 @@ const SETUP = [
 
 function describe(event) {
   const data = event.data ?? {};
+  if (event.action === 'scim.request_failed') {
+    const why = [data.status, data.scim_type].filter(Boolean).join(' ');
+    return h('span', {}, h('code', {}, `${data.method} ${data.path}`),
+      h('span', { class: 'muted small' }, ` → ${why}: ${data.detail}`));
+  }
   const who = data.user_name ?? data.display_name ?? event.target?.id ?? '';
   const extra = [];
   if (data.active === false) extra.push('inactive');

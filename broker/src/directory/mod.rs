@@ -4,6 +4,7 @@
 
 mod cursor;
 mod effects;
+mod failures;
 mod group_sql;
 mod groups;
 mod sql;
@@ -19,6 +20,7 @@ use crate::Broker;
 use crate::actor::Actor;
 use crate::error::{Error, ErrorKind};
 
+pub use failures::{RefusedRequest, SCIM_FAILURES_AUDITED_PER_TOKEN};
 pub use tokens::{CreatedScimToken, ScimCaller, ScimToken};
 
 /// How the SCIM endpoints behave.

@@ -3,11 +3,13 @@
 //! (or of attempts with unknown addresses, which hash too) waits its turn in the queue instead
 //! of claiming memory and threads without bound. Each thread keeps its Argon2 memory from one
 //! hash to the next (allocating and zeroing 19 MiB per attempt cost a fifth of the machine in
-//! kernel time), and the next hash starts the moment one ends.
+//! kernel time) until it has been idle for half a minute, and the next hash starts the moment
+//! one ends.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use argon2::Block;
 
@@ -56,16 +58,25 @@ impl HashPool {
     }
 }
 
+/// How long a hashing thread keeps its Argon2 memory without work: a burst of sign-ins reuses
+/// it, a quiet server gives the 19 MiB per thread back.
+const KEEP_MEMORY_IDLE: Duration = Duration::from_secs(30);
+
 /// A hashing thread: takes jobs until the pool is gone. A job that panics loses its answer
 /// (its caller gets an error), not the thread.
 fn work(jobs: &Mutex<Receiver<Job>>) {
     let mut memory = Vec::new();
     loop {
         let next = match jobs.lock() {
-            Ok(jobs) => jobs.recv(),
-            Err(poisoned) => poisoned.into_inner().recv(),
+            Ok(jobs) => jobs.recv_timeout(KEEP_MEMORY_IDLE),
+            Err(poisoned) => poisoned.into_inner().recv_timeout(KEEP_MEMORY_IDLE),
         };
-        let Ok(job) = next else { return };
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+        match next {
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+            }
+            Err(RecvTimeoutError::Timeout) => memory = Vec::new(),
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
     }
 }

@@ -843,3 +843,66 @@ async fn rate_limited_token_gets_429_with_retry_after() {
     assert!((1..=60).contains(&retry_after));
     expect_scim_error(limited, 429, None).await;
 }
+
+async fn refused_requests_in_audit_log(app: &TestApp, org: &str) -> Vec<Value> {
+    let response = app
+        .admin(
+            Method::GET,
+            &format!(
+                "/api/v1/organizations/{org}/audit-events?action=scim.request_failed&limit=100"
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    let page = expect_status(response, 200).await;
+    page["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn refused_requests_are_in_the_orgs_audit_log_for_its_admins() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    app.create_org("globex").await;
+    let dir = directory(&app, "acme").await;
+    dir.create_user("ada@acme.test", "ada@acme.test").await;
+
+    let duplicate = json!({ "schemas": [USER], "userName": "ada@acme.test" });
+    let answer = dir.send(Method::POST, "/Users", Some(duplicate)).await;
+    expect_scim_error(answer, 409, Some("uniqueness")).await;
+    let filter = format!("/Users?filter={}", urlencode("userName zz \"x\""));
+    let answer = dir.send(Method::GET, &filter, None).await;
+    expect_scim_error(answer, 400, Some("invalidFilter")).await;
+    // A lookup that finds nothing is an answer, not a failure.
+    let missing = "/Users/0191d6f2-0000-7000-8000-000000000000";
+    expect_scim_error(dir.send(Method::GET, missing, None).await, 404, None).await;
+
+    let events = refused_requests_in_audit_log(&app, "acme").await;
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let (invalid_filter, duplicate) = (&events[0]["data"], &events[1]["data"]);
+    assert_eq!(duplicate["method"], "POST");
+    assert_eq!(duplicate["path"], "/Users");
+    assert_eq!(duplicate["status"], 409);
+    assert_eq!(duplicate["scim_type"], "uniqueness");
+    assert!(
+        duplicate["detail"].as_str().unwrap().contains("userName"),
+        "{duplicate}"
+    );
+    assert_eq!(invalid_filter["method"], "GET");
+    assert_eq!(invalid_filter["path"], "/Users");
+    assert_eq!(invalid_filter["scim_type"], "invalidFilter");
+    assert_eq!(events[0]["actor"]["kind"], "scim_token");
+    assert!(
+        refused_requests_in_audit_log(&app, "globex")
+            .await
+            .is_empty()
+    );
+
+    // An IdP stuck retrying a bad request fills at most 30 entries a minute.
+    for _ in 0..40 {
+        let answer = dir.send(Method::PATCH, missing, Some(json!({}))).await;
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+    }
+    let events = refused_requests_in_audit_log(&app, "acme").await;
+    assert_eq!(events.len(), 30, "{events:#?}");
+}
