@@ -177,7 +177,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, docs, error handling and middleware.
 fn app(
     state: AppState,
-    document: utoipa::openapi::OpenApi,
+    document: web::Bytes,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -194,7 +194,20 @@ fn app(
         .app_data(web::PathConfig::default().error_handler(|err, _| {
             ApiError::new(ErrorCode::InvalidPath, format!("invalid path: {err}")).into()
         }))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+        .route(
+            "/openapi.json",
+            web::get().to(move || {
+                let document = document.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(document)
+                }
+            }),
+        )
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")),
+        )
         .service(web::redirect("/docs", "/docs/"))
         .app_data(
             web::FormConfig::default()
@@ -320,7 +333,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 
 /// Starts serving with an already prepared broker.
 pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServer> {
-    let document = crate::openapi::document();
+    // Serialized once and shared by every worker (a document per worker cost megabytes).
+    let document = web::Bytes::from(serde_json::to_vec(&crate::openapi::document())?);
     // Install the metrics recorder before the first request is counted.
     telemetry::metrics();
     let listen = config.listen;
