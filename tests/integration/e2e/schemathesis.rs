@@ -4,13 +4,14 @@
 //! and invalid input and inferred call sequences, checking that no response is a 5xx and that
 //! every status, content type, header and body is the one the document promises. Path
 //! parameters draw, most of the time, from a dictionary of objects made beforehand (an
-//! organization with a domain, members, keys, an app, OIDC connections, a test login, SCIM
-//! tokens and setup links), so the run gets past "not found" into the handlers. Its report,
+//! organization with a domain, members, keys, an app, OIDC and SAML connections, a test login,
+//! SCIM tokens and setup links), so the run gets past "not found" into the handlers. Its report,
 //! configuration and the server's log stay in `target/e2e-schemathesis/`.
 //!
 //! Nothing leaves the machine: upstream fetches (OIDC discovery, SAML metadata URLs) go
-//! through a proxy address where nothing listens, except to the loopback IdP stand-in, and
-//! domain verification asks a loopback DNS server. SCIM is not in openapi.yaml (scim2-tester
+//! through a proxy address where nothing listens, except to the loopback IdPs (an OIDC
+//! stand-in, and samlify run by tests/e2e/saml-idp.mjs), and domain verification asks a
+//! loopback DNS server. SCIM is not in openapi.yaml (scim2-tester
 //! covers it, e2e/scim.rs); the sign-in pages and the console's session routes are not either.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,21 +23,25 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_tests::TestDns;
 use tessera_tests::real::{RealServer, free_port};
+use tessera_tests::saml_idp::SamlIdp;
 use tessera_tests::static_http::StaticHttp;
 use tessera_tests::{Backends, expect_status};
 
 use super::KillOnDrop;
 
-/// How long the run may take before it is stopped (it takes about two minutes).
-const RUN_TIMEOUT: Duration = Duration::from_secs(360);
+/// How long the run may take before it is stopped (about 1m45s on an idle 2-core machine, 3m10s
+/// on a busy one).
+const RUN_TIMEOUT: Duration = Duration::from_secs(480);
 
 /// Test cases per operation and phase: enough for the boundary and invalid-input cases to
 /// reach every handler, small enough to keep the run near two minutes on two cores.
-const MAX_EXAMPLES: u32 = 100;
+const MAX_EXAMPLES: u32 = 75;
 
-/// The checks run on every response.
+/// The checks run on every response; the last two hold methods the document does not list
+/// for a path to `405` with an `Allow` header naming the ones it does.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
-                      response_headers_conformance,response_schema_conformance";
+                      response_headers_conformance,response_schema_conformance,\
+                      unsupported_method,allow_header_conformance";
 
 /// Fewer operations than this answering a success at least once means the fixtures no longer
 /// open the way into the handlers (most answers would be 404s), so the run checked little.
@@ -101,9 +106,18 @@ fn id(value: &Value, field: &str) -> String {
         .to_owned()
 }
 
+/// Where the fixtures' connections find their IdPs (both on loopback).
+struct Upstreams {
+    /// The OIDC stand-in's issuer.
+    issuer: String,
+    /// The SAML IdP's metadata URL.
+    saml_metadata_url: String,
+}
+
 /// One of each kind of object in organization `org` (and at the instance level), each added
 /// to the dictionary `{set}_{kind}`.
-async fn object_set(admin: &Admin, org: &str, set: &str, issuer: &str, out: &mut Dictionaries) {
+async fn object_set(admin: &Admin, org: &str, set: &str, idps: &Upstreams, out: &mut Dictionaries) {
+    let issuer = idps.issuer.as_str();
     let mut add = |kind: &str, value: String| {
         out.entry(format!("{set}_{kind}")).or_default().push(value);
     };
@@ -155,6 +169,14 @@ async fn object_set(admin: &Admin, org: &str, set: &str, issuer: &str, out: &mut
         .await;
     add("test", id(&test, "id"));
     add("connection", connection_id);
+    let saml = admin
+        .create(
+            &format!("{base}/connections"),
+            json!({"kind": "saml", "name": format!("{set} SAML"),
+                   "metadata_url": idps.saml_metadata_url}),
+        )
+        .await;
+    add("connection", id(&saml, "id"));
     let social = admin
         .create(
             "/connections",
@@ -183,7 +205,7 @@ async fn object_set(admin: &Admin, org: &str, set: &str, issuer: &str, out: &mut
 
 /// The objects the run works on: organization `acme` with role rules, branding and two sets
 /// of objects (`keep_*`, `spare_*`), and the empty organization `doomed`.
-async fn fixtures(admin: &Admin, issuer: &str) -> Dictionaries {
+async fn fixtures(admin: &Admin, idps: &Upstreams) -> Dictionaries {
     let mut dictionaries = Dictionaries::new();
     for (slug, set) in [("acme", "keep"), ("doomed", "doomed")] {
         let org = admin
@@ -193,7 +215,7 @@ async fn fixtures(admin: &Admin, issuer: &str) -> Dictionaries {
     }
     let acme = dictionaries["keep_org"][0].clone();
     for set in ["keep", "spare"] {
-        object_set(admin, &acme, set, issuer, &mut dictionaries).await;
+        object_set(admin, &acme, set, idps, &mut dictionaries).await;
     }
     admin
         .call(
@@ -249,7 +271,13 @@ const FIXTURE_PROBABILITY: f64 = 0.75;
 /// schemathesis.toml for the run: the key (read from the environment, never written down),
 /// the dictionaries and which parameters draw from them.
 fn config(dictionaries: &Dictionaries) -> String {
-    let mut out = String::from("headers = { Authorization = \"Bearer ${TESSERA_E2E_KEY}\" }\n\n");
+    // No state carried over from an earlier run (its cache replays old requests, its example
+    // database old failures): every run is the same run.
+    let mut out = String::from(
+        "headers = { Authorization = \"Bearer ${TESSERA_E2E_KEY}\" }\n\
+         [cache]\nenabled = false\n\
+         [generation]\ndatabase = \"none\"\n\n",
+    );
     for (name, values) in dictionaries {
         out.push_str(&format!("[dictionaries.{name}]\nvalues = {values:?}\n\n"));
     }
@@ -340,6 +368,11 @@ async fn admin_api_matches_openapi_yaml_under_schemathesis() {
         .to_string(),
     );
     idp.route("/jwks", 200, crate::federation::RSA_JWK);
+    let saml_idp = SamlIdp::start();
+    let idps = Upstreams {
+        issuer: idp.base.clone(),
+        saml_metadata_url: saml_idp.metadata_url(),
+    };
     // Nothing listens there: a generated issuer or metadata URL fails at once, on the machine.
     let proxy = format!("http://127.0.0.1:{}", free_port());
     let dns_server = dns.addr.to_string();
@@ -372,7 +405,7 @@ async fn admin_api_matches_openapi_yaml_under_schemathesis() {
         base: server.base.clone(),
         key: key.clone(),
     };
-    let dictionaries = fixtures(&admin, &idp.base).await;
+    let dictionaries = fixtures(&admin, &idps).await;
 
     let backend = if Backends::from_env().postgres.is_some() {
         "postgres"
@@ -398,8 +431,10 @@ async fn admin_api_matches_openapi_yaml_under_schemathesis() {
             .arg(&spec)
             .args(["--url", &server.base, "--checks", CHECKS])
             .args(["--max-examples", &MAX_EXAMPLES.to_string()])
-            // The same test cases on every run (no seed), one request at a time.
+            // The same test cases on every run (no seed), one request at a time; an operation's
+            // first failure does not hide the others.
             .args(["--generation-deterministic", "--workers", "1", "--no-color"])
+            .arg("--continue-on-failure")
             .args(["--report", "json", "--report-json-path"])
             .arg(&json_path)
             // The key goes through the environment (argv is readable by other users).
