@@ -29,13 +29,14 @@ use tessera_tests::{Backends, expect_status};
 
 use super::KillOnDrop;
 
-/// How long the run may take before it is stopped (about 1m45s on an idle 2-core machine, 3m10s
-/// on a busy one).
-const RUN_TIMEOUT: Duration = Duration::from_secs(480);
+/// How long the run may take before it is stopped as hung. It takes 1.5 to 3 minutes; more on
+/// a machine busy with other work (most of the server's time goes into the RSA keys of the SAML
+/// connections the run creates).
+const RUN_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Test cases per operation and phase: enough for the boundary and invalid-input cases to
-/// reach every handler, small enough to keep the run near two minutes on two cores.
-const MAX_EXAMPLES: u32 = 75;
+/// reach every handler, few enough to keep the run within about three minutes on two cores.
+const MAX_EXAMPLES: u32 = 50;
 
 /// The checks run on every response; the last two hold methods the document does not list
 /// for a path to `405` with an `Allow` header naming the ones it does.
