@@ -11,8 +11,11 @@
 //! Nothing leaves the machine: upstream fetches (OIDC discovery, SAML metadata URLs) go
 //! through a proxy address where nothing listens, except to the loopback IdPs (an OIDC
 //! stand-in, and samlify run by tests/e2e/saml-idp.mjs), and domain verification asks a
-//! loopback DNS server. SCIM is not in openapi.yaml (scim2-tester
-//! covers it, e2e/scim.rs); the sign-in pages and the console's session routes are not either.
+//! loopback DNS server.
+//!
+//! Every operation in openapi.yaml is run; none needs excluding. The document covers the admin
+//! API and the health endpoints only: SCIM has its own checker (scim2-tester, e2e/scim.rs), and
+//! the OAuth endpoints, sign-in pages and console session routes are tested by their peers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -46,7 +49,8 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 
 /// Fewer operations than this answering a success at least once means the fixtures no longer
 /// open the way into the handlers (most answers would be 404s), so the run checked little.
-const MIN_OPERATIONS_WITH_SUCCESS: usize = 50;
+/// 60 of the 61 do (the logo upload would need a real image).
+const MIN_OPERATIONS_WITH_SUCCESS: usize = 55;
 
 /// The `schemathesis` executable: `$SCHEMATHESIS`, or the one scripts/test installs.
 fn schemathesis_cli() -> PathBuf {
