@@ -4,8 +4,8 @@
 //! and invalid input and inferred call sequences, checking that no response is a 5xx and that
 //! every status, content type, header and body is the one the document promises. Path
 //! parameters draw, most of the time, from a dictionary of objects made beforehand (an
-//! organization with a domain, members, keys, an app, OIDC and SAML connections, a test login,
-//! SCIM tokens and setup links), so the run gets past "not found" into the handlers. Its report,
+//! organization with a domain, members, keys, an app, OIDC and SAML connections (one still
+//! without metadata), a test login, SCIM tokens and setup links), so the run gets past "not found" into the handlers. Its report,
 //! configuration and the server's log stay in `target/e2e-schemathesis/`.
 //!
 //! Nothing leaves the machine: upstream fetches (OIDC discovery, SAML metadata URLs) go
@@ -182,6 +182,14 @@ async fn object_set(admin: &Admin, org: &str, set: &str, idps: &Upstreams, out: 
         )
         .await;
     add("connection", id(&saml, "id"));
+    // A SAML connection still waiting for its IdP's metadata (it cannot be activated yet).
+    let waiting = admin
+        .create(
+            &format!("{base}/connections"),
+            json!({"kind": "saml", "name": format!("{set} SAML, no metadata yet")}),
+        )
+        .await;
+    add("connection", id(&waiting, "id"));
     let social = admin
         .create(
             "/connections",
@@ -189,7 +197,7 @@ async fn object_set(admin: &Admin, org: &str, set: &str, idps: &Upstreams, out: 
                    "client_id": "tessera", "client_secret": "s3cret"}),
         )
         .await;
-    add("connection", id(&social, "id"));
+    add("social", id(&social, "id"));
     let token = admin
         .create(&format!("{base}/scim-tokens"), json!({"name": set}))
         .await;
@@ -255,19 +263,21 @@ const PATH_PARAMETERS: [(&str, &str); 9] = [
     ("client_id", "client"),
 ];
 
-/// Operations that delete what a path parameter names, with that parameter and the set its
-/// objects come from.
-const DELETING_OPERATIONS: [(&str, &str, &str); 10] = [
-    ("delete_organization", "org", "doomed"),
-    ("remove_domain", "domain", "spare"),
-    ("remove_membership", "user_id", "spare"),
-    ("remove_instance_admin", "user_id", "spare"),
-    ("revoke_api_key", "key_id", "spare"),
-    ("delete_connection", "id", "spare"),
-    ("delete_social_connection", "id", "spare"),
-    ("revoke_scim_token", "token_id", "spare"),
-    ("revoke_setup_link", "link_id", "spare"),
-    ("delete_client", "client_id", "spare"),
+/// Operations whose path parameter draws from another dictionary than `keep_{kind}`: those
+/// that delete what it names get the `spare_*` objects (`delete_organization` the empty
+/// organization), and the social connection routes the instance's connections.
+const OVERRIDES: [(&str, &str, &str); 11] = [
+    ("delete_organization", "org", "doomed_org"),
+    ("remove_domain", "domain", "spare_domain"),
+    ("remove_membership", "user_id", "spare_user"),
+    ("remove_instance_admin", "user_id", "spare_user"),
+    ("revoke_api_key", "key_id", "spare_key"),
+    ("delete_connection", "id", "spare_connection"),
+    ("delete_social_connection", "id", "spare_social"),
+    ("activate_social_connection", "id", "keep_social"),
+    ("revoke_scim_token", "token_id", "spare_token"),
+    ("revoke_setup_link", "link_id", "spare_link"),
+    ("delete_client", "client_id", "spare_client"),
 ];
 
 /// How often a path parameter takes a fixture's value rather than a generated one.
@@ -286,23 +296,26 @@ fn config(dictionaries: &Dictionaries) -> String {
     for (name, values) in dictionaries {
         out.push_str(&format!("[dictionaries.{name}]\nvalues = {values:?}\n\n"));
     }
-    let binding = |parameter: &str, set: &str, kind: &str| {
+    let binding = |parameter: &str, dictionary: &str| {
         format!(
-            "\"path.{parameter}\" = {{ dictionary = \"{set}_{kind}\", probability = \
+            "\"path.{parameter}\" = {{ dictionary = \"{dictionary}\", probability = \
              {FIXTURE_PROBABILITY} }}\n"
         )
     };
     out.push_str("[parameters]\n");
     for (parameter, kind) in PATH_PARAMETERS {
-        out.push_str(&binding(parameter, "keep", kind));
+        out.push_str(&binding(parameter, &format!("keep_{kind}")));
     }
-    for (operation, deleted, set) in DELETING_OPERATIONS {
+    for (operation, overridden, dictionary) in OVERRIDES {
         out.push_str(&format!(
             "\n[[operations]]\ninclude-operation-id = \"{operation}\"\n[operations.parameters]\n"
         ));
         for (parameter, kind) in PATH_PARAMETERS {
-            let set = if parameter == deleted { set } else { "keep" };
-            out.push_str(&binding(parameter, set, kind));
+            if parameter == overridden {
+                out.push_str(&binding(parameter, dictionary));
+            } else {
+                out.push_str(&binding(parameter, &format!("keep_{kind}")));
+            }
         }
     }
     out
