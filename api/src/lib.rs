@@ -9,6 +9,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod fallback;
 pub mod json;
 pub mod login;
 pub mod oauth;

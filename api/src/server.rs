@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use broker::crypto::MasterKey;
 use broker::dns::{HickoryTxtResolver, TxtResolver};
@@ -188,9 +188,11 @@ fn app(
     >,
 > {
     let registration = state.config.client_registration != RegistrationPolicy::Off;
+    let documented = web::Data::new(crate::fallback::DocumentedPaths::of(&document));
     let (routes, _) = documented_routes().split_for_parts();
     routes
         .app_data(web::Data::new(state))
+        .app_data(documented)
         .app_data(web::PathConfig::default().error_handler(|err, _| {
             ApiError::new(ErrorCode::InvalidPath, format!("invalid path: {err}")).into()
         }))
@@ -222,7 +224,7 @@ fn app(
         .configure(crate::scim::routes)
         .service(ops::index)
         .service(ops::asset)
-        .default_service(web::to(route_not_found))
+        .default_service(web::to(crate::fallback::no_route))
         .wrap(
             DefaultHeaders::new()
                 .add(("x-content-type-options", "nosniff"))
@@ -250,13 +252,6 @@ fn form_error(err: &actix_web::error::UrlencodedError) -> broker::Error {
             format!("the form is not valid: {other}"),
         ),
     }
-}
-
-async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        ErrorCode::RouteNotFound,
-        format!("no endpoint for {} {}", req.method(), req.path()),
-    ))
 }
 
 /// How often each replica runs the schedules (signing-key rotation, SAML metadata refresh).

@@ -35,6 +35,40 @@ fn every_documented_operation_has_an_id_a_tag_and_error_schema() {
     }
 }
 
+/// The extractors, the JSON reader and the error mapping answer these on any admin route, so
+/// every operation must document them (schemathesis holds the server to the document).
+#[test]
+fn every_admin_operation_documents_the_errors_any_route_can_give() {
+    let document = serde_json::to_value(tessera::openapi::document()).unwrap();
+    let shared = &document["components"]["responses"];
+    assert!(shared["Unauthenticated"]["headers"]["WWW-Authenticate"].is_object());
+    assert!(shared["RateLimited"]["headers"]["Retry-After"].is_object());
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let mut expected = vec!["401", "403", "429", "503"];
+            if operation.get("requestBody").is_some() {
+                expected.extend(["400", "413", "415"]);
+            }
+            if operation["parameters"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+            {
+                expected.push("400");
+            }
+            for status in expected {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn served_document_and_docs_page_work_offline() {
     let app = TestApp::spawn().await;

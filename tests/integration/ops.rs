@@ -93,6 +93,39 @@ async fn unknown_routes_get_a_json_404_with_the_request_id() {
 }
 
 #[tokio::test]
+async fn a_documented_path_with_another_method_gets_405_with_allow() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    for (method, path, allow) in [
+        (Method::PUT, "/api/v1/organizations", "GET, POST"),
+        (
+            Method::TRACE,
+            "/api/v1/organizations/acme",
+            "GET, DELETE, PATCH",
+        ),
+        // Routing comes before existence: a wrong method is 405 whatever the ids.
+        (
+            Method::POST,
+            "/api/v1/organizations/nobody/domains/x.example",
+            "GET, DELETE",
+        ),
+        (Method::DELETE, "/healthz", "GET"),
+    ] {
+        let response = app.admin(method.clone(), path).send().await.unwrap();
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        expect_error(response, 405, "method_not_allowed", None).await;
+    }
+    // A path that is not documented stays a 404 whatever the method.
+    let response = app
+        .admin(Method::PUT, "/api/v1/organizations/acme/nothing-here")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("allow").is_none());
+    expect_error(response, 404, "route_not_found", None).await;
+}
+
+#[tokio::test]
 async fn responses_carry_security_headers() {
     let app = TestApp::spawn().await;
     let response = app

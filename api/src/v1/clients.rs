@@ -235,6 +235,7 @@ impl From<CreatedClient> for CreatedClientView {
     responses(
         (status = 201, body = CreatedClientView),
         (status = 400, body = ErrorBody, description = "invalid_redirect_uri, invalid_grant_type, …"),
+        (status = 404, body = ErrorBody, description = "organization_not_found: `organization` names no organization the caller can see"),
     ),
     security(("api_key" = []))
 )]

@@ -18,6 +18,7 @@ use crate::server::AppState;
 #[serde(deny_unknown_fields)]
 pub struct EndpointsQuery {
     /// `oidc` (the default) or `saml`.
+    #[param(pattern = "^(oidc|saml)$")]
     pub kind: Option<String>,
     /// An id handed out earlier (within 30 days): the same values again.
     pub id: Option<Uuid>,

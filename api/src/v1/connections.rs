@@ -620,7 +620,11 @@ async fn set_status(
         ("org" = String, Path, description = "Organization id or slug"),
         ("id" = Uuid, Path, description = "Connection id"),
     ),
-    responses((status = 200, body = ConnectionView), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 200, body = ConnectionView),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "saml_metadata_missing: a SAML connection needs its IdP's metadata first"),
+    ),
     security(("api_key" = []))
 )]
 #[post("/organizations/{org}/connections/{id}/activate")]
@@ -814,7 +818,12 @@ pub async fn list_social_connections(
 #[utoipa::path(
     tag = "connections",
     params(("id" = Uuid, Path, description = "Connection id")),
-    responses((status = 200, body = ConnectionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 200, body = ConnectionView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "saml_metadata_missing: a SAML connection needs its IdP's metadata first"),
+    ),
     security(("api_key" = []))
 )]
 #[post("/connections/{id}/activate")]

@@ -57,8 +57,8 @@ pub struct CreateOrganization {
     /// Display name, 1-128 characters.
     #[schema(example = "Acme Inc.")]
     pub name: String,
-    /// 1-63 lower-case letters, digits and inner hyphens; unique.
-    #[schema(example = "acme")]
+    /// 1-63 lower-case letters, digits and inner hyphens; unique; not shaped like an id.
+    #[schema(example = "acme", pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub slug: String,
 }
 
@@ -68,7 +68,8 @@ pub struct CreateOrganization {
 pub struct UpdateOrganization {
     /// New display name.
     pub name: Option<String>,
-    /// New slug.
+    /// New slug (same rules as on creation).
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub slug: Option<String>,
     /// Require the org's SSO connection for its verified domains.
     pub require_sso: Option<bool>,

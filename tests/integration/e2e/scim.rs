@@ -6,12 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tessera_tests::real::RealServer;
 use tessera_tests::{Backends, expect_status};
+
+use super::KillOnDrop;
 
 /// How long the whole compliance run may take (it takes a few seconds).
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -29,16 +31,6 @@ const STATUSES: [&str; 7] = [
     "CRITICAL",
     "SKIPPED",
 ];
-
-/// A child process killed (and reaped) when dropped, so a failing test leaves nothing behind.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The `scim2` executable: `$SCIM2_CLI`, or the one scripts/test installs.
 fn scim2_cli() -> PathBuf {
