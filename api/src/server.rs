@@ -178,6 +178,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn app(
     state: AppState,
     document: web::Bytes,
+    documented: web::Data<crate::fallback::DocumentedPaths>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -188,7 +189,6 @@ fn app(
     >,
 > {
     let registration = state.config.client_registration != RegistrationPolicy::Off;
-    let documented = web::Data::new(crate::fallback::DocumentedPaths::of(&document));
     let (routes, _) = documented_routes().split_for_parts();
     routes
         .app_data(web::Data::new(state))
@@ -201,7 +201,7 @@ fn app(
             web::get().to(move || {
                 let document = document.clone();
                 async move {
-                    HttpResponse::Ok()
+                    actix_web::HttpResponse::Ok()
                         .content_type("application/json")
                         .body(document)
                 }
@@ -328,8 +328,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 
 /// Starts serving with an already prepared broker.
 pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServer> {
-    // Serialized once and shared by every worker (a document per worker cost megabytes).
-    let document = web::Bytes::from(serde_json::to_vec(&crate::openapi::document())?);
+    // Built once and shared by every worker (a document per worker cost megabytes).
+    let openapi = crate::openapi::document();
+    let documented = web::Data::new(crate::fallback::DocumentedPaths::of(&openapi));
+    let document = web::Bytes::from(serde_json::to_vec(&openapi)?);
+    drop(openapi);
     // Install the metrics recorder before the first request is counted.
     telemetry::metrics();
     let listen = config.listen;
@@ -338,7 +341,7 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
         broker: broker.clone(),
         config: Arc::new(config),
     };
-    let server = HttpServer::new(move || app(state.clone(), document.clone()))
+    let server = HttpServer::new(move || app(state.clone(), document.clone(), documented.clone()))
         .shutdown_timeout(shutdown_timeout)
         .bind(listen)
         .with_context(|| format!("TESSERA_LISTEN: cannot listen on {listen}"))?;
