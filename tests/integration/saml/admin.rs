@@ -333,7 +333,7 @@ async fn the_metadata_is_refetched_on_schedule_and_expiring_certificates_are_war
     assert_eq!(
         connection["saml"]["certificates"].as_array().unwrap().len(),
         2,
-        "the refetched metadata publishes both certificates"
+        "the refetched metadata publishes both certificates: {connection}"
     );
     clock.advance(Duration::hours(-7));
     let (_, after) = saml
