@@ -129,10 +129,22 @@ async function route() {
   }
 }
 
-async function navigate() {
+async function render() {
   await route();
   document.title = `${main.querySelector('h1')?.textContent ?? 'Admin console'} · Tessera`;
   if (!main.contains(document.activeElement)) main.focus({ preventScroll: false });
+}
+
+let latest = 0;
+let rendering = Promise.resolve();
+
+/** Renders the page the address names: one page at a time, and only the newest, so a slow page
+ * (an overview waiting on several requests) cannot finish after, and replace, the page the admin
+ * moved on to. */
+function navigate() {
+  const ticket = ++latest;
+  rendering = rendering.then(() => (ticket === latest ? render() : undefined));
+  return rendering;
 }
 
 async function start() {
