@@ -122,6 +122,9 @@ export async function testStep(state) {
     h('div', { class: 'actions' }, h('a', { class: 'btn btn-secondary', href: hrefOf('roles'), id: 'to-roles' }, 'Continue to roles')));
   start.addEventListener('click', async () => {
     start.disabled = true;
+    // The previous test's link works once: it goes before the new one is asked for.
+    mount(opener);
+    opener.hidden = true;
     try {
       const test = await ctx.api.post(`${base}/test-logins`);
       rememberTest(state.connection.id, test.id);
