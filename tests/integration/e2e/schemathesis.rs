@@ -466,18 +466,12 @@ async fn admin_api_matches_openapi_yaml_under_schemathesis() {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", schemathesis.display())),
     );
-    let status = loop {
-        if let Some(status) = run.0.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN_TIMEOUT {
-            std::fs::write(&log_path, server.log()).unwrap();
-            panic!(
-                "schemathesis did not finish within {RUN_TIMEOUT:?}; report so far in {}",
-                report_path.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let Some(status) = run.wait_until(started, RUN_TIMEOUT).await else {
+        std::fs::write(&log_path, server.log()).unwrap();
+        panic!(
+            "schemathesis did not finish within {RUN_TIMEOUT:?}; report so far in {}",
+            report_path.display()
+        );
     };
     let elapsed = started.elapsed();
     let reached = operations_with_success(&server.base).await;

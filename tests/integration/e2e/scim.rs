@@ -165,18 +165,12 @@ async fn scim_endpoint_passes_scim2_tester_compliance_run() {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", scim2.display())),
     );
-    let status = loop {
-        if let Some(status) = run.0.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN_TIMEOUT {
-            std::fs::write(&log_path, server.log()).unwrap();
-            panic!(
-                "scim2 test did not finish within {RUN_TIMEOUT:?}; report so far in {}",
-                report_path.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let Some(status) = run.wait_until(started, RUN_TIMEOUT).await else {
+        std::fs::write(&log_path, server.log()).unwrap();
+        panic!(
+            "scim2 test did not finish within {RUN_TIMEOUT:?}; report so far in {}",
+            report_path.display()
+        );
     };
     let elapsed = started.elapsed();
     let log = server.log();
