@@ -150,7 +150,8 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
-/// The documented routes (the OpenAPI document is collected from them).
+/// The documented routes, registered with the OpenAPI collector (for the document only: the
+/// workers register the same handlers through [`documented_services`]).
 fn documented_routes() -> utoipa_actix_web::UtoipaApp<
     impl ServiceFactory<
         ServiceRequest,
@@ -166,7 +167,16 @@ fn documented_routes() -> utoipa_actix_web::UtoipaApp<
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(scope::scope("/api/v1").configure(v1::routes))
+        .service(scope::scope("/api/v1").configure(|cfg| v1::routes(cfg)))
+}
+
+/// The documented routes for a worker's route table: the same handlers as
+/// [`documented_routes`], without building their descriptions.
+fn documented_services(cfg: &mut web::ServiceConfig) {
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(web::scope("/api/v1").configure(v1::routes));
 }
 
 /// The OpenAPI document of the admin API and operations endpoints.
@@ -189,8 +199,8 @@ fn app(
     >,
 > {
     let registration = state.config.client_registration != RegistrationPolicy::Off;
-    let (routes, _) = documented_routes().split_for_parts();
-    routes
+    App::new()
+        .configure(documented_services)
         .app_data(web::Data::new(state))
         .app_data(documented)
         .app_data(web::PathConfig::default().error_handler(|err, _| {

@@ -17,17 +17,47 @@ mod scim_tokens;
 mod setup_links;
 
 use actix_web::body::BoxBody;
+use actix_web::dev::HttpServiceFactory;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use broker::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::OpenApiFactory;
 
 use crate::error::ApiError;
 
-/// Registers every `/api/v1` handler (and its OpenAPI description).
-pub fn routes(cfg: &mut ServiceConfig) {
+/// Where handlers are registered: a worker's route table (plain actix-web), or the OpenAPI
+/// collector (utoipa-actix-web), which also builds every operation's description. That
+/// description is megabytes of allocations, so it is built once per process for the document,
+/// not once per worker for routing (each worker's allocator arena would keep it resident).
+pub trait Routes {
+    /// Registers one handler.
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+}
+
+impl Routes for actix_web::web::ServiceConfig {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, factory)
+    }
+}
+
+impl Routes for utoipa_actix_web::service_config::ServiceConfig<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        utoipa_actix_web::service_config::ServiceConfig::service(self, factory)
+    }
+}
+
+/// Registers every `/api/v1` handler.
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(organizations::create_organization)
         .service(organizations::list_organizations)
         .service(organizations::get_organization)
