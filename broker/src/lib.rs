@@ -78,6 +78,7 @@ struct Inner {
     parts: BrokerParts,
     key_ring: provider::keyring::KeyRing,
     clients: provider::client_cache::ClientCache,
+    session_clients: provider::grant_context::RememberedSessionClients,
     discovery: String,
     upstream: std::sync::OnceLock<federation::http::UpstreamHttp>,
 }
@@ -92,6 +93,7 @@ impl Broker {
                 parts,
                 key_ring: provider::keyring::KeyRing::default(),
                 clients: provider::client_cache::ClientCache::default(),
+                session_clients: Default::default(),
                 discovery,
                 upstream: std::sync::OnceLock::new(),
             }),
@@ -129,6 +131,12 @@ impl Broker {
 
     pub(crate) fn client_cache(&self) -> &provider::client_cache::ClientCache {
         &self.inner.clients
+    }
+
+    pub(crate) fn remembered_session_clients(
+        &self,
+    ) -> &provider::grant_context::RememberedSessionClients {
+        &self.inner.session_clients
     }
 
     /// The provider's metadata document (OIDC Discovery and RFC 8414), serialized.

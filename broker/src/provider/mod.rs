@@ -10,7 +10,7 @@ pub mod consent;
 pub mod device;
 pub mod discovery;
 pub mod grant;
-mod grant_context;
+pub(crate) mod grant_context;
 pub mod introspect;
 pub mod jws;
 pub mod keyring;

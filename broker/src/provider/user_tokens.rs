@@ -163,20 +163,24 @@ impl Broker {
                 "the user can no longer sign in to this app",
             )
         };
-        let user = user::Entity::find_by_id(user_id)
-            .one(self.db())
-            .await?
-            .filter(|u| u.status == user::UserStatus::Active)
-            .ok_or_else(gone)?;
-        let Some(org_id) = org_id else {
-            return Ok((user, None, Vec::new()));
+        let active_user = || async {
+            user::Entity::find_by_id(user_id)
+                .one(self.db())
+                .await?
+                .filter(|u| u.status == user::UserStatus::Active)
+                .ok_or_else(gone)
         };
-        let roles = self.active_roles(org_id, user_id).await?.ok_or_else(gone)?;
-        let org = organization::Entity::find_by_id(org_id)
-            .one(self.db())
-            .await?
-            .ok_or_else(gone)?;
-        Ok((user, Some(org), roles))
+        let Some(org_id) = org_id else {
+            return Ok((active_user().await?, None, Vec::new()));
+        };
+        // Three independent reads: at once, on pooled connections.
+        let (user, roles, org) =
+            tokio::try_join!(active_user(), self.active_roles(org_id, user_id), async {
+                Ok(organization::Entity::find_by_id(org_id)
+                    .one(self.db())
+                    .await?)
+            })?;
+        Ok((user, Some(org.ok_or_else(gone)?), roles.ok_or_else(gone)?))
     }
 
     /// Issues the access token, the ID token (for `openid`) and, when `refresh` gives the

@@ -68,12 +68,17 @@ impl Broker {
             }
             (None, None) => {}
         }
-        if !self.session_is_live(grant.session_id).await? {
+        // Two independent reads: at once, on two pooled connections.
+        let (session_live, subject) = tokio::join!(
+            self.session_is_live(grant.session_id),
+            self.grant_subject(grant.user_id, grant.org_id)
+        );
+        if !session_live? {
             return Err(invalid_grant(
                 "the sign-in session behind this code has ended",
             ));
         }
-        let (user, org, roles) = self.grant_subject(grant.user_id, grant.org_id).await?;
+        let (user, org, roles) = subject?;
         let scope = Scopes::parse(&grant.scope, ErrorCode::InvalidScope, "scope")?;
         let refresh = (scope.contains("offline_access")
             && grants_of(client).contains(&GrantType::RefreshToken))

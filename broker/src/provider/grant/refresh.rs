@@ -35,7 +35,12 @@ impl Broker {
             .await?
             .filter(|t| t.client_id == client.id)
             .ok_or_else(|| invalid_grant("the refresh token is unknown"))?;
-        if stored.revoked_at.is_some() || self.grant_revoked(&stored.family_id.to_string()).await? {
+        // Independent reads (the store and the database): at once. The subject is used only
+        // if every check below passes.
+        let family = stored.family_id.to_string();
+        let (revoked, subject) =
+            tokio::join!(self.grant_revoked(&family), self.grant_subject_of(&stored));
+        if stored.revoked_at.is_some() || revoked? {
             return Err(invalid_grant("the refresh token was revoked"));
         }
         if stored.rotated_at.is_some() {
@@ -58,7 +63,7 @@ impl Broker {
                 asked
             }
         };
-        let subject = match self.grant_subject_of(&stored).await {
+        let subject = match subject {
             Ok(subject) => subject,
             Err(e) => {
                 self.revoke_grant(stored.family_id).await?;
