@@ -53,7 +53,7 @@ time_start() { # URL COMMAND…
 # A second Tessera on DATABASE (the running one's replica, or a new database with a Redis
 # namespace of its own) and its own port.
 tessera_on() { # DATABASE PORT [NAMESPACE]
-  DATABASE_URL=postgres://postgres@127.0.0.1:5432/$1 TESSERA_LISTEN=127.0.0.1:$2 \
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/$1$DB_PARAMS TESSERA_LISTEN=127.0.0.1:$2 \
     TESSERA_PUBLIC_URL=http://127.0.0.1:$2 TESSERA_REDIS_NAMESPACE=${3:-$NAMESPACE} \
     exec "$TESSERA" serve
 }
