@@ -234,7 +234,7 @@ impl Broker {
             Some(chosen) => crate::federation::endpoints::chosen_id(chosen, self.now())?,
             None => ConnectionId::new(),
         };
-        let keys = self.generate_sp_keys(id)?;
+        let keys = self.generate_sp_keys(id).await?;
         let now = self.now();
         let mut settings = SamlSettings {
             idp_entity_id: String::new(),

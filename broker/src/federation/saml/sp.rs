@@ -105,14 +105,20 @@ impl Broker {
     }
 
     /// New signing and encryption keys for connection `id`, sealed under the master key.
-    pub(crate) fn generate_sp_keys(&self, id: ConnectionId) -> Result<GeneratedKeys> {
+    /// Generating two RSA keys takes up to a few hundred milliseconds of one core: it runs on
+    /// the blocking pool, not on the async worker, which serves other requests meanwhile.
+    pub(crate) async fn generate_sp_keys(&self, id: ConnectionId) -> Result<GeneratedKeys> {
         let now = self.now();
-        let (signing, signing_certificate) =
-            key_and_certificate(&format!("Tessera SP {id} signing"), now)
-                .map_err(Error::internal)?;
-        let (encryption, encryption_certificate) =
-            key_and_certificate(&format!("Tessera SP {id} encryption"), now)
-                .map_err(Error::internal)?;
+        let ((signing, signing_certificate), (encryption, encryption_certificate)) =
+            tokio::task::spawn_blocking(move || {
+                Ok::<_, openssl::error::ErrorStack>((
+                    key_and_certificate(&format!("Tessera SP {id} signing"), now)?,
+                    key_and_certificate(&format!("Tessera SP {id} encryption"), now)?,
+                ))
+            })
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
         let der = |key: &PKey<Private>| {
             key.private_key_to_pkcs8()
                 .map(|d| STANDARD.encode(d))
