@@ -264,11 +264,13 @@ fn form_error(err: &actix_web::error::UrlencodedError) -> broker::Error {
     }
 }
 
-/// How often each replica runs the schedules (signing-key rotation, SAML metadata refresh).
+/// How often each replica runs the schedules (signing-key rotation, SAML metadata refresh,
+/// the refresh-token sweep).
 const SCHEDULE_TICK: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Rotates signing keys and refetches SAML metadata when due. Every replica runs it; the
-/// database lets one rotation win, and a metadata refresh is idempotent.
+/// Rotates signing keys and refetches SAML metadata when due, and deletes the refresh tokens
+/// of ended grants. Every replica runs it; the database lets one rotation win, and a metadata
+/// refresh and a sweep are idempotent.
 fn spawn_schedules(broker: Broker) -> tokio::task::JoinHandle<()> {
     let rotation = broker
         .provider()
@@ -288,6 +290,11 @@ fn spawn_schedules(broker: Broker) -> tokio::task::JoinHandle<()> {
             }
             if let Err(e) = broker.refresh_due_saml_metadata().await {
                 tracing::warn!(error = %e, "scheduled SAML metadata refresh failed; retrying later");
+            }
+            match broker.sweep_ended_refresh_tokens().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "deleted refresh tokens of ended grants"),
+                Err(e) => tracing::warn!(error = %e, "sweeping ended refresh tokens failed"),
             }
         }
     })

@@ -208,3 +208,57 @@ async fn revoking_a_refresh_token_ends_its_grant() {
     .await;
     assert_eq!(introspected["active"], false);
 }
+
+#[tokio::test]
+async fn the_sweep_deletes_ended_grants_and_keeps_what_reuse_detection_needs() {
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
+    let app = TestApp::spawn_with(tessera_tests::Options {
+        clock: Some(clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+
+    // A grant refreshed twice (three tokens, two retired), then past its 90 days.
+    let mut ended = first_tokens(&app, creds, "openid offline_access").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..2 {
+        clock.advance(chrono::Duration::days(10));
+        let body = expect_status(refresh(&app, creds, &ended, None).await, 200).await;
+        ended = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    clock.advance(chrono::Duration::days(71));
+    // A grant that is still live, refreshed once: its retired token must stay.
+    let live_first = first_tokens(&app, creds, "openid offline_access").await;
+    let live_retired = live_first["refresh_token"].as_str().unwrap();
+    let live_current = expect_status(refresh(&app, creds, live_retired, None).await, 200).await;
+
+    assert_eq!(app.broker().sweep_ended_refresh_tokens().await.unwrap(), 3);
+    assert_eq!(
+        app.broker().sweep_ended_refresh_tokens().await.unwrap(),
+        0,
+        "nothing left to sweep"
+    );
+    let gone = expect_status(refresh(&app, creds, &ended, None).await, 400).await;
+    assert_eq!(gone["error"], "invalid_grant");
+
+    // The live grant's retired token is still recognised: reuse ends the grant.
+    let reuse = expect_status(refresh(&app, creds, live_retired, None).await, 400).await;
+    assert_eq!(reuse["error"], "invalid_grant");
+    let after = refresh(
+        &app,
+        creds,
+        live_current["refresh_token"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        expect_status(after, 400).await["error"],
+        "invalid_grant",
+        "the reuse was detected, so the current token died with its grant"
+    );
+}
