@@ -16,7 +16,7 @@ use broker::store::{EphemeralStore, MemoryStore, RedisStore};
 use broker::{Broker, BrokerParts, Clock, ErrorCode, SystemClock};
 use secrecy::ExposeSecret as _;
 use utoipa::OpenApi as _;
-use utoipa_actix_web::{AppExt as _, scope};
+use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
@@ -150,38 +150,24 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
-/// The documented routes, registered with the OpenAPI collector (for the document only: the
-/// workers register the same handlers through [`documented_services`]).
-fn documented_routes() -> utoipa_actix_web::UtoipaApp<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .service(ops::healthz)
-        .service(ops::readyz)
-        .service(ops::metrics)
-        .service(scope::scope("/api/v1").configure(|cfg| v1::routes(cfg)))
-}
-
-/// The documented routes for a worker's route table: the same handlers as
-/// [`documented_routes`], without building their descriptions.
-fn documented_services(cfg: &mut web::ServiceConfig) {
+/// The documented routes: health, readiness, metrics and the admin API. Workers register them
+/// on their route table; [`openapi`] registers them with the OpenAPI collector, which also
+/// builds their descriptions (see [`v1::Routes`]).
+fn documented_routes(cfg: &mut impl v1::Routes) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(web::scope("/api/v1").configure(v1::routes));
+        .api_v1();
 }
 
 /// The OpenAPI document of the admin API and operations endpoints.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().split_for_parts().1
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(|cfg| documented_routes(cfg))
+        .split_for_parts()
+        .1
 }
 
 /// The complete application: routes, docs, error handling and middleware.
@@ -200,7 +186,7 @@ fn app(
 > {
     let registration = state.config.client_registration != RegistrationPolicy::Off;
     App::new()
-        .configure(documented_services)
+        .configure(documented_routes)
         .app_data(web::Data::new(state))
         .app_data(documented)
         .app_data(web::PathConfig::default().error_handler(|err, _| {

@@ -240,14 +240,7 @@ async fn behind_a_proxy_the_limit_follows_the_real_client_not_forged_headers() {
 
 #[tokio::test]
 async fn keys_stop_working_when_they_expire() {
-    use chrono::TimeZone as _;
-    let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
-    let app = TestApp::spawn_with(Options {
-        clock: Some(clock.clone()),
-        ..Options::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     app.create_org("acme").await;
     let response = app
         .admin(Method::POST, "/api/v1/organizations/acme/api-keys")

@@ -201,6 +201,18 @@ impl TestApp {
         Self::spawn_with(Options::default()).await
     }
 
+    /// Starts an app whose clock stands at 2030-01-01 00:00 UTC until the test moves it.
+    pub async fn spawn_with_manual_clock() -> (Self, Arc<ManualClock>) {
+        let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let app = Self::spawn_with(Options {
+            clock: Some(clock.clone()),
+            ..Options::default()
+        })
+        .await;
+        (app, clock)
+    }
+
     /// Starts an app with extra settings.
     pub async fn spawn_with(options: Options) -> Self {
         let backends = Backends::from_env();

@@ -36,6 +36,9 @@ pub trait Routes {
     fn service<F>(&mut self, factory: F) -> &mut Self
     where
         F: HttpServiceFactory + OpenApiFactory + 'static;
+
+    /// Registers the `/api/v1` scope with every handler of [`routes`].
+    fn api_v1(&mut self) -> &mut Self;
 }
 
 impl Routes for actix_web::web::ServiceConfig {
@@ -44,6 +47,13 @@ impl Routes for actix_web::web::ServiceConfig {
         F: HttpServiceFactory + OpenApiFactory + 'static,
     {
         actix_web::web::ServiceConfig::service(self, factory)
+    }
+
+    fn api_v1(&mut self) -> &mut Self {
+        actix_web::web::ServiceConfig::service(
+            self,
+            actix_web::web::scope(PREFIX).configure(routes),
+        )
     }
 }
 
@@ -54,7 +64,15 @@ impl Routes for utoipa_actix_web::service_config::ServiceConfig<'_> {
     {
         utoipa_actix_web::service_config::ServiceConfig::service(self, factory)
     }
+
+    fn api_v1(&mut self) -> &mut Self {
+        let scope = utoipa_actix_web::scope::scope(PREFIX).configure(|cfg| routes(cfg));
+        utoipa_actix_web::service_config::ServiceConfig::service(self, scope)
+    }
 }
+
+/// Where the admin API is served.
+const PREFIX: &str = "/api/v1";
 
 /// Registers every `/api/v1` handler.
 pub fn routes(cfg: &mut impl Routes) {

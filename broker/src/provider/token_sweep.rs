@@ -27,16 +27,16 @@ impl Broker {
                 .into_tuple()
                 .all(self.db())
                 .await?;
-            let full = batch.len() as u64 == SWEEP_BATCH;
             if batch.is_empty() {
                 return Ok(deleted);
             }
+            let last = (batch.len() as u64) < SWEEP_BATCH;
             deleted += refresh_token::Entity::delete_many()
                 .filter(refresh_token::Column::Id.is_in(batch))
                 .exec(self.db())
                 .await?
                 .rows_affected;
-            if !full {
+            if last {
                 return Ok(deleted);
             }
         }

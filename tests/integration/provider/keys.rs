@@ -1,13 +1,9 @@
 //! Key rotation: a published next key starts signing, the retired key keeps verifying until its
 //! tokens expire, and only then leaves the JWKS.
 
-use std::sync::Arc;
-
-use broker::ManualClock;
 use broker::provider::keys::ALGORITHMS;
-use chrono::TimeZone as _;
 use serde_json::Value;
-use tessera_tests::{Options, TestApp, expect_status, post_form, service_client, verify_with_jwks};
+use tessera_tests::{TestApp, expect_status, post_form, service_client, verify_with_jwks};
 
 async fn kids(app: &TestApp) -> Vec<String> {
     let jwks: Value = app
@@ -48,13 +44,7 @@ async fn active(app: &TestApp, creds: (&str, &str), token: &str) -> bool {
 
 #[tokio::test]
 async fn rotation_promotes_the_published_next_key_and_keeps_the_old_one_verifying() {
-    let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::spawn_with(Options {
-        clock: Some(clock.clone()),
-        ..Options::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let (id, secret) = service_client(&app, &[]).await;
     let creds = (id.as_str(), secret.as_str());
 
@@ -103,13 +93,7 @@ async fn rotation_promotes_the_published_next_key_and_keeps_the_old_one_verifyin
 
 #[tokio::test]
 async fn scheduled_rotation_replaces_keys_that_signed_long_enough() {
-    let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::spawn_with(Options {
-        clock: Some(clock.clone()),
-        ..Options::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let interval = chrono::Duration::days(90);
     assert!(
         app.broker()

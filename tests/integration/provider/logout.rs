@@ -164,13 +164,7 @@ async fn logout_never_redirects_to_an_unregistered_uri() {
 
 #[tokio::test]
 async fn an_expired_id_token_still_identifies_the_session_to_end() {
-    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
-    let app = TestApp::spawn_with(tessera_tests::Options {
-        clock: Some(clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let (id, secret) = web_app(&app, json!({ "post_logout_redirect_uris": [AFTER_LOGOUT] })).await;
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
     let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;

@@ -25,6 +25,28 @@ async fn first_tokens(app: &TestApp, creds: (&str, &str), scope: &str) -> Value 
     expect_status(exchange(app, creds, &code, &verifier).await, 200).await
 }
 
+/// The refresh token of a new grant (`openid offline_access`).
+async fn new_refresh_token(app: &TestApp, creds: (&str, &str)) -> String {
+    let tokens = first_tokens(app, creds, "openid offline_access").await;
+    tokens["refresh_token"].as_str().unwrap().to_owned()
+}
+
+/// Uses `token` every ten days, `times` times, and returns the grant's latest token.
+async fn refresh_every_ten_days(
+    app: &TestApp,
+    clock: &broker::ManualClock,
+    creds: (&str, &str),
+    mut token: String,
+    times: usize,
+) -> String {
+    for _ in 0..times {
+        clock.advance(chrono::Duration::days(10));
+        let body = expect_status(refresh(app, creds, &token, None).await, 200).await;
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    token
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = TestApp::spawn().await;
@@ -136,13 +158,7 @@ async fn refresh_tokens_need_offline_access_and_stay_with_their_app() {
 
 #[tokio::test]
 async fn refresh_tokens_expire_when_idle_and_at_their_absolute_limit() {
-    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
-    let app = TestApp::spawn_with(tessera_tests::Options {
-        clock: Some(clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let (id, secret) = web_app(&app, json!({})).await;
     let creds = (id.as_str(), secret.as_str());
 
@@ -159,15 +175,8 @@ async fn refresh_tokens_expire_when_idle_and_at_their_absolute_limit() {
     );
 
     // Used every 10 days, the family still ends 90 days after sign-in.
-    let mut token = first_tokens(&app, creds, "openid offline_access").await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for _ in 0..8 {
-        clock.advance(chrono::Duration::days(10));
-        let body = expect_status(refresh(&app, creds, &token, None).await, 200).await;
-        token = body["refresh_token"].as_str().unwrap().to_owned();
-    }
+    let first = new_refresh_token(&app, creds).await;
+    let token = refresh_every_ten_days(&app, &clock, creds, first, 8).await;
     clock.advance(chrono::Duration::days(10));
     let ended = expect_status(refresh(&app, creds, &token, None).await, 400).await;
     assert_eq!(
@@ -211,26 +220,13 @@ async fn revoking_a_refresh_token_ends_its_grant() {
 
 #[tokio::test]
 async fn the_sweep_deletes_ended_grants_and_keeps_what_reuse_detection_needs() {
-    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
-    let app = TestApp::spawn_with(tessera_tests::Options {
-        clock: Some(clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let (id, secret) = web_app(&app, json!({})).await;
     let creds = (id.as_str(), secret.as_str());
 
     // A grant refreshed twice (three tokens, two retired), then past its 90 days.
-    let mut ended = first_tokens(&app, creds, "openid offline_access").await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for _ in 0..2 {
-        clock.advance(chrono::Duration::days(10));
-        let body = expect_status(refresh(&app, creds, &ended, None).await, 200).await;
-        ended = body["refresh_token"].as_str().unwrap().to_owned();
-    }
+    let first = new_refresh_token(&app, creds).await;
+    let ended = refresh_every_ten_days(&app, &clock, creds, first, 2).await;
     clock.advance(chrono::Duration::days(71));
     // A grant that is still live, refreshed once: its retired token must stay.
     let live_first = first_tokens(&app, creds, "openid offline_access").await;

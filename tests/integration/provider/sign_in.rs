@@ -67,13 +67,7 @@ async fn prompt_none_without_a_session_is_login_required() {
 
 #[tokio::test]
 async fn prompt_login_and_max_age_demand_a_fresh_sign_in() {
-    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
-    let clock = std::sync::Arc::new(broker::ManualClock::new(start));
-    let app = TestApp::spawn_with(tessera_tests::Options {
-        clock: Some(clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let (id, _) = web_app(&app, json!({})).await;
     let old = app.sign_in("ada@example.com", None, &["pwd"]).await;
     clock.advance(chrono::Duration::minutes(30));
