@@ -251,11 +251,11 @@ fn form_error(err: &actix_web::error::UrlencodedError) -> broker::Error {
 }
 
 /// How often each replica runs the schedules (signing-key rotation, SAML metadata refresh,
-/// the refresh-token sweep).
+/// the sweep of ended grants and sessions).
 const SCHEDULE_TICK: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Rotates signing keys and refetches SAML metadata when due, and deletes the refresh tokens
-/// of ended grants. Every replica runs it; the database lets one rotation win, and a metadata
+/// of ended grants and ended sessions. Every replica runs it; the database lets one rotation win, and a metadata
 /// refresh and a sweep are idempotent.
 fn spawn_schedules(broker: Broker) -> tokio::task::JoinHandle<()> {
     let rotation = broker
@@ -277,10 +277,14 @@ fn spawn_schedules(broker: Broker) -> tokio::task::JoinHandle<()> {
             if let Err(e) = broker.refresh_due_saml_metadata().await {
                 tracing::warn!(error = %e, "scheduled SAML metadata refresh failed; retrying later");
             }
-            match broker.sweep_ended_refresh_tokens().await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::info!(deleted, "deleted refresh tokens of ended grants"),
-                Err(e) => tracing::warn!(error = %e, "sweeping ended refresh tokens failed"),
+            match broker.sweep().await {
+                Ok(swept) if swept == Default::default() => {}
+                Ok(swept) => tracing::info!(
+                    refresh_tokens = swept.refresh_tokens,
+                    sessions = swept.sessions,
+                    "deleted refresh tokens of ended grants and ended sessions"
+                ),
+                Err(e) => tracing::warn!(error = %e, "sweeping ended grants and sessions failed"),
             }
         }
     })

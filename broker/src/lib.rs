@@ -27,6 +27,7 @@ pub mod rate_limit;
 pub mod session;
 pub mod setup_link;
 pub mod store;
+pub mod sweep;
 pub mod user;
 pub mod validate;
 

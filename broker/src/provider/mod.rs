@@ -21,7 +21,6 @@ pub mod registration;
 mod revocation;
 pub mod scope;
 pub mod token;
-mod token_sweep;
 pub mod user_tokens;
 pub mod userinfo;
 

@@ -80,3 +80,41 @@ async fn a_session_ends_after_fourteen_days_however_active() {
     let mut again = signed_up(&app, &sink, "busy@example.com").await;
     assert!(account_opens(&mut again).await);
 }
+
+#[tokio::test]
+async fn the_hourly_sweep_deletes_ended_sessions_and_keeps_live_ones() {
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
+    let idle = app.sign_in("idle@example.com", None, &["pwd"]).await;
+    clock.advance(IDLE_TIMEOUT + Duration::minutes(1));
+    let signed_out = app.sign_in("signed-out@example.com", None, &["pwd"]).await;
+    app.broker()
+        .revoke_session(signed_out.session_id.parse().unwrap())
+        .await
+        .unwrap();
+    let live = app.sign_in("live@example.com", None, &["pwd"]).await;
+
+    assert_eq!(app.broker().sweep_ended_sessions().await.unwrap(), 2);
+    assert_eq!(
+        app.broker().sweep().await.unwrap().sessions,
+        0,
+        "nothing left to sweep"
+    );
+
+    let opens = |cookie: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .browser()
+                .get(app.url("/account"))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        }
+    };
+    assert_eq!(opens(live.cookie).await, 200, "the live session stays");
+    // The deleted sessions' cookies are simply not signed in.
+    assert_eq!(opens(idle.cookie).await, 303);
+    assert_eq!(opens(signed_out.cookie).await, 303);
+}

@@ -258,3 +258,26 @@ async fn the_sweep_deletes_ended_grants_and_keeps_what_reuse_detection_needs() {
         "the reuse was detected, so the current token died with its grant"
     );
 }
+
+#[tokio::test]
+async fn refresh_tokens_outlive_the_sweep_of_their_ended_session() {
+    let (app, clock) = TestApp::spawn_with_manual_clock().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+    let token = new_refresh_token(&app, creds).await;
+
+    // Four days later the browser session has ended (three idle days) and is swept.
+    clock.advance(chrono::Duration::days(4));
+    let swept = app.broker().sweep().await.unwrap();
+    assert_eq!((swept.sessions, swept.refresh_tokens), (1, 0));
+
+    let body = expect_status(refresh(&app, creds, &token, None).await, 200).await;
+    let (_, id_token) = verify_with_jwks(&app, body["id_token"].as_str().unwrap()).await;
+    assert!(
+        id_token.get("sid").is_none(),
+        "no session to name any more: {id_token}"
+    );
+    // Reuse detection still works on the family.
+    let reuse = expect_status(refresh(&app, creds, &token, None).await, 400).await;
+    assert_eq!(reuse["error"], "invalid_grant");
+}
