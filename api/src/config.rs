@@ -35,6 +35,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// SQLite or PostgreSQL URL (may hold a password: print with [`Config::database_url_redacted`]).
     pub database_url: SecretString,
+    /// Most database connections this replica opens (`None`: the backend's default).
+    pub database_max_connections: Option<u32>,
     /// Redis URL for the ephemeral store; in-process when absent.
     pub redis_url: Option<SecretString>,
     /// Prefix of every key Tessera writes to Redis (several deployments may share one Redis).
@@ -98,6 +100,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TESSERA_PUBLIC_URL", "public_url"),
     ("TESSERA_DATA_DIR", "data_dir"),
     ("DATABASE_URL", "database_url"),
+    (
+        "TESSERA_DATABASE_MAX_CONNECTIONS",
+        "database_max_connections",
+    ),
     ("REDIS_URL", "redis_url"),
     ("TESSERA_REDIS_NAMESPACE", "redis_namespace"),
     ("TESSERA_SMTP_URL", "smtp_url"),
@@ -433,6 +439,11 @@ impl Config {
             .map(|raw| raw.number(1..=64, "lanes"))
             .transpose()?
             .map_or(defaults.parallelism, |n| n as u32);
+        let database_max_connections = sources
+            .take("database_max_connections")
+            .map(|raw| raw.number(1..=1_000, "connections"))
+            .transpose()?
+            .map(|n| n as u32);
         let scim_requests_per_minute = sources
             .take("scim_requests_per_minute")
             .map(|raw| raw.number(0..=10_000_000, "requests"))
@@ -457,6 +468,7 @@ impl Config {
             public_url,
             data_dir,
             database_url,
+            database_max_connections,
             redis_url,
             redis_namespace,
             smtp_url,
@@ -604,6 +616,12 @@ mod tests {
         assert!(c.redis_url.is_none() && c.smtp_url.is_none() && c.master_key.is_none());
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.auto_migrate);
+        assert_eq!(
+            c.database_max_connections, None,
+            "the backend's default pool"
+        );
+        let sized = config(&[("TESSERA_DATABASE_MAX_CONNECTIONS", "40")]).unwrap();
+        assert_eq!(sized.database_max_connections, Some(40));
     }
 
     #[test]
@@ -628,6 +646,7 @@ mod tests {
             ("TESSERA_ACCESS_TOKEN_TTL", "5"),
             ("TESSERA_KEY_ROTATION_DAYS", "-1"),
             ("TESSERA_CLIENT_REGISTRATION", "yes"),
+            ("TESSERA_DATABASE_MAX_CONNECTIONS", "0"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.setting, var, "{err}");

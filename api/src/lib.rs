@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fallback;
 pub mod json;
 pub mod login;
+pub mod memory;
 pub mod oauth;
 pub mod openapi;
 pub mod ops;

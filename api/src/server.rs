@@ -51,14 +51,17 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
             )
         })?;
     }
-    let db = broker::db::connect(config.database_url.expose_secret())
-        .await
-        .with_context(|| {
-            format!(
-                "DATABASE_URL: cannot open {}",
-                config.database_url_redacted()
-            )
-        })?;
+    let db = broker::db::connect(
+        config.database_url.expose_secret(),
+        config.database_max_connections,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "DATABASE_URL: cannot open {}",
+            config.database_url_redacted()
+        )
+    })?;
     if config.auto_migrate {
         let applied = migration::apply(&db).await.context("applying migrations")?;
         for name in applied {
@@ -340,6 +343,7 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
     let documented = web::Data::new(crate::fallback::DocumentedPaths::of(&openapi));
     let document = web::Bytes::from(serde_json::to_vec(&openapi)?);
     drop(openapi);
+    crate::memory::release_free_heap(); // the document's builders, freed just now
     // Install the metrics recorder before the first request is counted.
     telemetry::metrics();
     let listen = config.listen;
@@ -363,6 +367,7 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
     let background = vec![
         spawn_schedules(broker.clone()),
         telemetry::spawn_metrics_upkeep(),
+        crate::memory::spawn_heap_release(),
     ];
     Ok(RunningServer {
         addr,

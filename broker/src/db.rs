@@ -27,9 +27,20 @@ impl Backend {
     }
 }
 
-/// Opens a pool on `url`. SQLite runs in WAL mode with a busy timeout and a small pool (one
-/// writer at a time); PostgreSQL gets a larger pool. Both fail fast when unreachable.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+/// Connections a replica opens to PostgreSQL unless told otherwise: enough to keep two cores
+/// busy with the token endpoint's concurrent reads, few enough that several replicas stay well
+/// inside PostgreSQL's default `max_connections` (100). Each idle one also costs the replica
+/// about 100 KB (buffers, prepared-statement cache) and PostgreSQL a backend process.
+pub const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// SQLite's pool: one writer at a time, a few readers.
+pub const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// Connections beyond the first that sat unused this long are closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Opens a pool on `url` of at most `max_connections` (default by backend). SQLite runs in WAL
+/// mode with a busy timeout and a small pool (one writer at a time); PostgreSQL gets a larger
+/// pool. Both fail fast when unreachable.
+pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
@@ -37,10 +48,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // A ping before every use costs a round trip per query; ping only connections that sat
         // idle (those are the ones a database restart or a proxy may have cut).
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .idle_timeout(IDLE_TIMEOUT)
         .sqlx_logging(false);
     match Backend::of_url(url) {
         Some(Backend::Sqlite) => {
-            options.max_connections(8).min_connections(1);
+            options
+                .max_connections(max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS))
+                .min_connections(1);
             options.map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -53,7 +67,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             });
         }
         _ => {
-            options.max_connections(32).min_connections(1);
+            options
+                .max_connections(max_connections.unwrap_or(POSTGRES_MAX_CONNECTIONS))
+                .min_connections(1);
         }
     }
     Database::connect(options).await

@@ -311,3 +311,62 @@ async fn cli_registers_apps_and_rotates_keys() {
         "only the asked algorithm rotates: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_database_pool_never_opens_more_connections_than_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = FreshDatabase::create().await;
+    let port = free_port();
+    let created =
+        run(tessera(dir.path(), &database, port).args(["admin", "create-key", "--name", "pool"]));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let key = text(&created.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut server = Server(
+        tessera(dir.path(), &database, port)
+            .env("TESSERA_DATABASE_MAX_CONNECTIONS", "2")
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&client, &base, &mut server).await;
+
+    // Forty requests at once, each reading the database: two connections serve them all.
+    let requests = (0..40).map(|i| {
+        client
+            .post(format!("{base}/api/v1/organizations"))
+            .bearer_auth(&key)
+            .json(&json!({"name": format!("Org {i}"), "slug": format!("org-{i}")}))
+            .send()
+    });
+    for response in futures::future::join_all(requests).await {
+        assert_eq!(response.unwrap().status(), 201);
+    }
+    if let Some(url) = &database.url {
+        use sea_orm::{ConnectionTrait as _, Statement};
+        let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let open: i64 = row.try_get("", "n").unwrap();
+        assert!(
+            (1..=2).contains(&open),
+            "the server holds {open} connections"
+        );
+        db.close().await.unwrap();
+    }
+}
