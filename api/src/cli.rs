@@ -188,17 +188,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn run_migrations(config: Config) -> anyhow::Result<()> {
-    let db = broker::db::connect(
-        config.database_url.expose_secret(),
-        config.database_max_connections,
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "DATABASE_URL: cannot open {}",
-            config.database_url_redacted()
-        )
-    })?;
+    let db = crate::server::open_database(&config).await?;
     let applied = migration::apply(&db).await.context("applying migrations")?;
     if applied.is_empty() {
         eprintln!("the database is up to date");

@@ -51,17 +51,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyho
             )
         })?;
     }
-    let db = broker::db::connect(
-        config.database_url.expose_secret(),
-        config.database_max_connections,
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "DATABASE_URL: cannot open {}",
-            config.database_url_redacted()
-        )
-    })?;
+    let db = open_database(config).await?;
     if config.auto_migrate {
         let applied = migration::apply(&db).await.context("applying migrations")?;
         for name in applied {
@@ -258,8 +248,8 @@ fn form_error(err: &actix_web::error::UrlencodedError) -> broker::Error {
 const SCHEDULE_TICK: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Rotates signing keys and refetches SAML metadata when due, and deletes the refresh tokens
-/// of ended grants and ended sessions. Every replica runs it; the database lets one rotation win, and a metadata
-/// refresh and a sweep are idempotent.
+/// of ended grants and ended sessions. Every replica runs it; the database lets one rotation
+/// win, and a metadata refresh and a sweep are idempotent.
 fn spawn_schedules(broker: Broker) -> tokio::task::JoinHandle<()> {
     let rotation = broker
         .provider()
@@ -328,6 +318,23 @@ impl RunningServer {
         self.broker.db().close_by_ref().await?;
         Ok(())
     }
+}
+
+/// Opens the database pool `config` names, sized as it says.
+pub(crate) async fn open_database(
+    config: &Config,
+) -> anyhow::Result<migration::sea_orm::DatabaseConnection> {
+    broker::db::connect(
+        config.database_url.expose_secret(),
+        config.database_max_connections,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "DATABASE_URL: cannot open {}",
+            config.database_url_redacted()
+        )
+    })
 }
 
 /// Prepares everything and starts serving on `config.listen`.
