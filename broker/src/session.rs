@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entities::session;
-use entities::{OrgId, SessionId, UserId};
+use entities::{OrgId, SessionId, UserId, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::Broker;
 use crate::crypto::{hash_secret, random_token};
 use crate::error::{Error, ErrorCode, Result};
+use crate::user::User;
 
 /// A session as stored.
 pub type Session = session::Model;
@@ -102,13 +103,19 @@ impl Broker {
         Ok(Some(session))
     }
 
-    /// Whether the session still stands (for tokens minted from it).
-    pub async fn session_is_live(&self, id: SessionId) -> Result<bool> {
+    /// The user of session `id` while the session stands (for tokens minted from it), read
+    /// with the session in one statement; `None` once it has ended. The user may be disabled:
+    /// the caller decides what that means.
+    pub(crate) async fn live_session_user(&self, id: SessionId) -> Result<Option<User>> {
         let now = self.now();
-        Ok(session::Entity::find_by_id(id)
+        let found = session::Entity::find_by_id(id)
+            .find_also_related(user::Entity)
             .one(self.db())
-            .await?
-            .is_some_and(|s| is_live(&s, now)))
+            .await?;
+        Ok(match found {
+            Some((session, user)) if is_live(&session, now) => user,
+            _ => None,
+        })
     }
 
     /// The user's live sessions, most recently used first.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entities::signing_key::SigningAlg;
 use entities::{OrgId, SessionId, TokenFamilyId, organization, refresh_token, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha512};
@@ -149,6 +149,23 @@ pub(crate) fn custom_claims(
     out
 }
 
+/// Whom a grant's tokens are about: the user, the organization (if any) and the user's roles
+/// in it.
+pub(crate) type GrantSubject = (User, Option<organization::Model>, Vec<String>);
+
+fn subject_gone() -> Error {
+    Error::new(
+        ErrorCode::InvalidGrant,
+        "the user can no longer sign in to this app",
+    )
+}
+
+/// `user` when it exists and may sign in; `invalid_grant` otherwise.
+pub(crate) fn active(user: Option<User>) -> Result<User> {
+    user.filter(|u| u.status == user::UserStatus::Active)
+        .ok_or_else(subject_gone)
+}
+
 impl Broker {
     /// Loads the user and organization a grant refers to, with the user's current roles.
     /// Fails with `invalid_grant` when the user is gone or disabled, or no longer a member.
@@ -156,38 +173,33 @@ impl Broker {
         &self,
         user_id: entities::UserId,
         org_id: Option<OrgId>,
-    ) -> Result<(User, Option<organization::Model>, Vec<String>)> {
-        let gone = || {
-            Error::new(
-                ErrorCode::InvalidGrant,
-                "the user can no longer sign in to this app",
-            )
-        };
-        let active_user = || async {
-            user::Entity::find_by_id(user_id)
-                .one(self.db())
-                .await?
-                .filter(|u| u.status == user::UserStatus::Active)
-                .ok_or_else(gone)
-        };
-        let Some(org_id) = org_id else {
-            return Ok((active_user().await?, None, Vec::new()));
-        };
-        // Three independent reads: at once, on pooled connections.
-        let (user, roles, org) =
-            tokio::try_join!(active_user(), self.active_roles(org_id, user_id), async {
-                Ok(organization::Entity::find_by_id(org_id)
-                    .one(self.db())
-                    .await?)
-            })?;
-        Ok((user, Some(org.ok_or_else(gone)?), roles.ok_or_else(gone)?))
+    ) -> Result<GrantSubject> {
+        match org_id {
+            Some(org) => self.org_subject(org, user_id).await,
+            None => {
+                let user = user::Entity::find_by_id(user_id).one(self.db()).await?;
+                Ok((active(user)?, None, Vec::new()))
+            }
+        }
+    }
+
+    /// The subject of a grant for `org`: user, organization and roles in one statement.
+    pub(crate) async fn org_subject(
+        &self,
+        org: OrgId,
+        user_id: entities::UserId,
+    ) -> Result<GrantSubject> {
+        let (user, org, roles) = self
+            .active_member(org, user_id)
+            .await?
+            .ok_or_else(subject_gone)?;
+        Ok((user, Some(org), roles))
     }
 
     /// Issues the access token, the ID token (for `openid`) and, when `refresh` gives the
     /// family's absolute expiry and scope, a refresh token.
     pub(crate) async fn issue_user_tokens(
         &self,
-        db: &impl ConnectionTrait,
         client: &Client,
         grant: &UserGrant,
         refresh: Option<(DateTime<Utc>, Scopes)>,
@@ -246,7 +258,7 @@ impl Broker {
         };
         let refresh_token = match refresh {
             Some((absolute, scope)) => Some(
-                self.store_refresh_token(db, client, grant, absolute, &scope)
+                self.store_refresh_token(client, grant, absolute, &scope)
                     .await?,
             ),
             None => None,
@@ -263,7 +275,6 @@ impl Broker {
 
     async fn store_refresh_token(
         &self,
-        db: &impl ConnectionTrait,
         client: &Client,
         grant: &UserGrant,
         absolute: DateTime<Utc>,
@@ -273,7 +284,8 @@ impl Broker {
         let idle = chrono::Duration::from_std(self.provider().refresh_idle_ttl)
             .map_err(Error::internal)?;
         let token = format!("{REFRESH_PREFIX}{}", random_token::<32>());
-        refresh_token::ActiveModel {
+        // Nothing to read back: no RETURNING (a hot path).
+        refresh_token::Entity::insert(refresh_token::ActiveModel {
             id: Set(entities::RefreshTokenId::new()),
             token_hash: Set(hash_secret(&token)),
             family_id: Set(grant.grant_id),
@@ -291,8 +303,8 @@ impl Broker {
             amr: Set(Some(json!(grant.amr))),
             acr: Set(grant.acr.clone()),
             resources: Set(Some(json!(grant.resources))),
-        }
-        .insert(db)
+        })
+        .exec_without_returning(self.db())
         .await?;
         Ok(token)
     }

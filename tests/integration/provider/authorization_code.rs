@@ -407,3 +407,48 @@ async fn a_code_redeemed_by_many_requests_at_once_issues_tokens_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() {
+    use broker::entities::user;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+
+    let signed_out = app.sign_in("ada@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &signed_out, &id, "openid").await;
+    app.broker()
+        .revoke_session(signed_out.session_id.parse().unwrap())
+        .await
+        .unwrap();
+    let refused = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
+    assert_eq!(refused["error"], "invalid_grant");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("session"),
+        "{refused}"
+    );
+
+    let disabled = app.sign_in("bob@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &disabled, &id, "openid").await;
+    let user_id: broker::entities::UserId = disabled.user_id.parse().unwrap();
+    let mut row: user::ActiveModel = user::Entity::find_by_id(user_id)
+        .one(app.broker().db())
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.status = Set(user::UserStatus::Disabled);
+    row.update(app.broker().db()).await.unwrap();
+    let refused = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
+    assert_eq!(refused["error"], "invalid_grant");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("can no longer sign in"),
+        "{refused}"
+    );
+}

@@ -121,3 +121,61 @@ async fn removing_a_member_ends_their_refresh_tokens() {
     .await;
     assert_eq!(expect_status(refresh, 400).await["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn a_refresh_carries_the_members_current_roles_and_ends_when_the_user_is_disabled() {
+    use broker::entities::user;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let app = TestApp::spawn().await;
+    app.create_org("acme").await;
+    member(&app, "acme", "bob@acme.example", &["member"]).await;
+    let (id, secret) = web_app(&app, json!({ "organization": "acme" })).await;
+    let signed_in = app.sign_in("bob@acme.example", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &signed_in, &id, "openid offline_access").await;
+    let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let refresh = |token: String| {
+        let (app, id, secret) = (&app, &id, &secret);
+        async move {
+            tessera_tests::post_form(
+                app,
+                "/oauth2/token",
+                Some((id, secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
+            .await
+        }
+    };
+
+    let promoted = app
+        .admin(
+            Method::PATCH,
+            &format!(
+                "/api/v1/organizations/acme/memberships/{}",
+                signed_in.user_id
+            ),
+        )
+        .json(&json!({ "roles": ["admin"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_status(promoted, 200).await;
+    let refreshed = expect_status(
+        refresh(body["refresh_token"].as_str().unwrap().to_owned()).await,
+        200,
+    )
+    .await;
+    let (_, access) = verify_with_jwks(&app, refreshed["access_token"].as_str().unwrap()).await;
+    assert_eq!(access["roles"], json!(["admin"]));
+
+    let user_id: broker::entities::UserId = signed_in.user_id.parse().unwrap();
+    let mut row: user::ActiveModel = user::Entity::find_by_id(user_id)
+        .one(app.broker().db())
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.status = Set(user::UserStatus::Disabled);
+    row.update(app.broker().db()).await.unwrap();
+    let refused = refresh(refreshed["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(expect_status(refused, 400).await["error"], "invalid_grant");
+}

@@ -89,6 +89,40 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 }
 
 #[tokio::test]
+async fn a_refresh_token_sent_many_times_at_once_leaves_no_usable_successor() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = web_app(&app, json!({})).await;
+    let creds = (id.as_str(), secret.as_str());
+    let token = new_refresh_token(&app, creds).await;
+
+    let answers =
+        futures::future::join_all((0..8).map(|_| refresh(&app, creds, &token, None))).await;
+    let mut successors = Vec::new();
+    for answer in answers {
+        match answer.status().as_u16() {
+            200 => successors.push(
+                answer.json::<Value>().await.unwrap()["refresh_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            ),
+            400 => assert_eq!(
+                answer.json::<Value>().await.unwrap()["error"],
+                "invalid_grant"
+            ),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // One use may win the race; every other one is a reuse, which revokes the whole family,
+    // the winner's successor with it (RFC 9700 §4.14.2).
+    assert!(successors.len() <= 1, "{} successors", successors.len());
+    for successor in successors.iter().chain([&token]) {
+        let refused = expect_status(refresh(&app, creds, successor, None).await, 400).await;
+        assert_eq!(refused["error"], "invalid_grant");
+    }
+}
+
+#[tokio::test]
 async fn scope_may_narrow_but_not_widen() {
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({})).await;

@@ -13,7 +13,7 @@ use crate::provider::authorize::is_pkce_value;
 use crate::provider::client::{Client, GrantType, grants_of};
 use crate::provider::scope::Scopes;
 use crate::provider::token::TokenResponse;
-use crate::provider::user_tokens::UserGrant;
+use crate::provider::user_tokens::{UserGrant, active};
 use crate::store::EphemeralStoreExt as _;
 
 fn invalid_grant(message: &str) -> Error {
@@ -68,17 +68,24 @@ impl Broker {
             }
             (None, None) => {}
         }
-        // Two independent reads: at once, on two pooled connections.
-        let (session_live, subject) = tokio::join!(
-            self.session_is_live(grant.session_id),
-            self.grant_subject(grant.user_id, grant.org_id)
-        );
-        if !session_live? {
+        // The session with its user, and the membership when the grant is for an org: one
+        // statement each, at once on two pooled connections.
+        let (session_user, org_subject) =
+            tokio::join!(self.live_session_user(grant.session_id), async {
+                match grant.org_id {
+                    Some(org) => self.org_subject(org, grant.user_id).await.map(Some),
+                    None => Ok(None),
+                }
+            });
+        let Some(session_user) = session_user? else {
             return Err(invalid_grant(
                 "the sign-in session behind this code has ended",
             ));
-        }
-        let (user, org, roles) = subject?;
+        };
+        let (user, org, roles) = match org_subject? {
+            Some(subject) => subject,
+            None => (active(Some(session_user))?, None, Vec::new()),
+        };
         let scope = Scopes::parse(&grant.scope, ErrorCode::InvalidScope, "scope")?;
         let refresh = (scope.contains("offline_access")
             && grants_of(client).contains(&GrantType::RefreshToken))
@@ -98,7 +105,6 @@ impl Broker {
             resources: grant.resources,
         };
         self.issue_user_tokens(
-            self.db(),
             client,
             &user_grant,
             refresh.map(|at| (at, user_grant.scope.clone())),

@@ -106,13 +106,8 @@ impl Broker {
                     acr,
                     resources,
                 };
-                self.issue_user_tokens(
-                    self.db(),
-                    client,
-                    &grant,
-                    refresh.map(|at| (at, grant.scope.clone())),
-                )
-                .await
+                self.issue_user_tokens(client, &grant, refresh.map(|at| (at, grant.scope.clone())))
+                    .await
             }
         }
     }
