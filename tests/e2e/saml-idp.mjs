@@ -53,7 +53,11 @@ function keyPair(name) {
   };
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
+  // DER wants the serial a positive INTEGER in its fewest bytes, and forge writes the bytes as
+  // given: a leading 01 keeps it both. (A leading 0 let the serial start 00 7a… whenever the
+  // random bytes began with a zero byte, which OpenSSL refuses as illegal padding: one
+  // certificate in a few hundred, and a SAML test failing now and then.)
+  cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
   const attrs = [{ name: 'commonName', value: `e2e SAML IdP ${name}` }];
