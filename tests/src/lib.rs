@@ -516,6 +516,22 @@ impl TestApp {
         }
     }
 
+    /// Marks the user `user_id` disabled, as an operator's change to the row would (there is no
+    /// product route for it yet). A test helper, not a product route.
+    pub async fn disable_user(&self, user_id: &str) {
+        use broker::entities::user;
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+        let id: broker::entities::UserId = user_id.parse().unwrap();
+        let mut row: user::ActiveModel = user::Entity::find_by_id(id)
+            .one(self.broker().db())
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        row.status = Set(user::UserStatus::Disabled);
+        row.update(self.broker().db()).await.unwrap();
+    }
+
     /// An HTTP client that does not follow redirects (to read `Location`).
     pub fn browser(&self) -> Client {
         Client::builder()

@@ -5,7 +5,7 @@ use tessera_tests::{
     TestApp, create_client, expect_status, location_params, pkce_pair, post_form, verify_with_jwks,
 };
 
-use super::flow::{REDIRECT, authorize, code_for, exchange, standard, web_app};
+use super::flow::{REDIRECT, authorize, code_for, exchange, refresh, standard, web_app};
 
 #[tokio::test]
 async fn signed_in_user_gets_code_then_tokens() {
@@ -59,17 +59,14 @@ async fn a_code_works_once_and_its_replay_revokes_the_grant() {
     let second = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
     assert_eq!(second["error"], "invalid_grant");
     // What the first redemption issued no longer works.
-    let refresh = post_form(
+    let refused = refresh(
         &app,
-        "/oauth2/token",
-        Some((&id, &secret)),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", first["refresh_token"].as_str().unwrap()),
-        ],
+        (&id, &secret),
+        first["refresh_token"].as_str().unwrap(),
+        None,
     )
     .await;
-    assert_eq!(expect_status(refresh, 400).await["error"], "invalid_grant");
+    assert_eq!(expect_status(refused, 400).await["error"], "invalid_grant");
     let introspected = expect_status(
         post_form(
             &app,
@@ -410,8 +407,6 @@ async fn a_code_redeemed_by_many_requests_at_once_issues_tokens_once() {
 
 #[tokio::test]
 async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() {
-    use broker::entities::user;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({})).await;
 
@@ -433,15 +428,7 @@ async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() 
 
     let disabled = app.sign_in("bob@example.com", None, &["pwd"]).await;
     let (code, verifier, _) = code_for(&app, &disabled, &id, "openid").await;
-    let user_id: broker::entities::UserId = disabled.user_id.parse().unwrap();
-    let mut row: user::ActiveModel = user::Entity::find_by_id(user_id)
-        .one(app.broker().db())
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    row.status = Set(user::UserStatus::Disabled);
-    row.update(app.broker().db()).await.unwrap();
+    app.disable_user(&disabled.user_id).await;
     let refused = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
     assert_eq!(refused["error"], "invalid_grant");
     assert!(

@@ -1,5 +1,5 @@
 //! Shared steps of the browser flow: a registered web app, an authorization request, the code
-//! exchange.
+//! exchange, a refresh.
 
 use std::collections::HashMap;
 
@@ -100,4 +100,18 @@ pub async fn exchange(
         ],
     )
     .await
+}
+
+/// Uses a refresh token, optionally narrowing the scope.
+pub async fn refresh(
+    app: &TestApp,
+    creds: (&str, &str),
+    token: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    post_form(app, "/oauth2/token", Some(creds), &form).await
 }

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 use tessera_tests::{TestApp, expect_status, location_params, pkce_pair, verify_with_jwks};
 
-use super::flow::{authorize, code_for, exchange, standard, web_app};
+use super::flow::{authorize, code_for, exchange, refresh, standard, web_app};
 
 async fn member(app: &TestApp, org: &str, email: &str, roles: &[&str]) {
     let response = app
@@ -109,23 +109,18 @@ async fn removing_a_member_ends_their_refresh_tokens() {
         .await
         .unwrap();
     expect_status(removed, 204).await;
-    let refresh = tessera_tests::post_form(
+    let refused = refresh(
         &app,
-        "/oauth2/token",
-        Some((&id, &secret)),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", body["refresh_token"].as_str().unwrap()),
-        ],
+        (&id, &secret),
+        body["refresh_token"].as_str().unwrap(),
+        None,
     )
     .await;
-    assert_eq!(expect_status(refresh, 400).await["error"], "invalid_grant");
+    assert_eq!(expect_status(refused, 400).await["error"], "invalid_grant");
 }
 
 #[tokio::test]
 async fn a_refresh_carries_the_members_current_roles_and_ends_when_the_user_is_disabled() {
-    use broker::entities::user;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
     let app = TestApp::spawn().await;
     app.create_org("acme").await;
     member(&app, "acme", "bob@acme.example", &["member"]).await;
@@ -133,18 +128,7 @@ async fn a_refresh_carries_the_members_current_roles_and_ends_when_the_user_is_d
     let signed_in = app.sign_in("bob@acme.example", None, &["pwd"]).await;
     let (code, verifier, _) = code_for(&app, &signed_in, &id, "openid offline_access").await;
     let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
-    let refresh = |token: String| {
-        let (app, id, secret) = (&app, &id, &secret);
-        async move {
-            tessera_tests::post_form(
-                app,
-                "/oauth2/token",
-                Some((id, secret)),
-                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
-            )
-            .await
-        }
-    };
+    let creds = (id.as_str(), secret.as_str());
 
     let promoted = app
         .admin(
@@ -160,22 +144,20 @@ async fn a_refresh_carries_the_members_current_roles_and_ends_when_the_user_is_d
         .unwrap();
     expect_status(promoted, 200).await;
     let refreshed = expect_status(
-        refresh(body["refresh_token"].as_str().unwrap().to_owned()).await,
+        refresh(&app, creds, body["refresh_token"].as_str().unwrap(), None).await,
         200,
     )
     .await;
     let (_, access) = verify_with_jwks(&app, refreshed["access_token"].as_str().unwrap()).await;
     assert_eq!(access["roles"], json!(["admin"]));
 
-    let user_id: broker::entities::UserId = signed_in.user_id.parse().unwrap();
-    let mut row: user::ActiveModel = user::Entity::find_by_id(user_id)
-        .one(app.broker().db())
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    row.status = Set(user::UserStatus::Disabled);
-    row.update(app.broker().db()).await.unwrap();
-    let refused = refresh(refreshed["refresh_token"].as_str().unwrap().to_owned()).await;
+    app.disable_user(&signed_in.user_id).await;
+    let refused = refresh(
+        &app,
+        creds,
+        refreshed["refresh_token"].as_str().unwrap(),
+        None,
+    )
+    .await;
     assert_eq!(expect_status(refused, 400).await["error"], "invalid_grant");
 }

@@ -4,20 +4,7 @@
 use serde_json::{Value, json};
 use tessera_tests::{TestApp, expect_status, post_form, verify_with_jwks};
 
-use super::flow::{code_for, exchange, web_app};
-
-async fn refresh(
-    app: &TestApp,
-    creds: (&str, &str),
-    token: &str,
-    scope: Option<&str>,
-) -> reqwest::Response {
-    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
-    if let Some(scope) = scope {
-        form.push(("scope", scope));
-    }
-    post_form(app, "/oauth2/token", Some(creds), &form).await
-}
+use super::flow::{code_for, exchange, refresh, web_app};
 
 async fn first_tokens(app: &TestApp, creds: (&str, &str), scope: &str) -> Value {
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;

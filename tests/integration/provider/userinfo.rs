@@ -3,7 +3,7 @@
 use serde_json::json;
 use tessera_tests::{TestApp, expect_status, service_client};
 
-use super::flow::{code_for, exchange, web_app};
+use super::flow::{code_for, exchange, refresh, web_app};
 
 async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
     app.client
@@ -86,26 +86,12 @@ async fn userinfo_refuses_bad_and_foreign_tokens() {
 
 #[tokio::test]
 async fn a_disabled_user_gets_nothing_more() {
-    use broker::entities::user;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({})).await;
     let signed_in = app.sign_in("ada@example.com", None, &["pwd"]).await;
     let (code, verifier, _) = code_for(&app, &signed_in, &id, "openid offline_access").await;
     let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
-    let row = user::Entity::find_by_id(
-        signed_in
-            .user_id
-            .parse::<broker::entities::UserId>()
-            .unwrap(),
-    )
-    .one(app.broker().db())
-    .await
-    .unwrap()
-    .unwrap();
-    let mut row: user::ActiveModel = row.into();
-    row.status = Set(user::UserStatus::Disabled);
-    row.update(app.broker().db()).await.unwrap();
+    app.disable_user(&signed_in.user_id).await;
     assert_eq!(
         expect_status(
             userinfo(&app, tokens["access_token"].as_str().unwrap()).await,
@@ -114,17 +100,14 @@ async fn a_disabled_user_gets_nothing_more() {
         .await["error"],
         "invalid_token"
     );
-    let refresh = tessera_tests::post_form(
+    let refused = refresh(
         &app,
-        "/oauth2/token",
-        Some((&id, &secret)),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ],
+        (&id, &secret),
+        tokens["refresh_token"].as_str().unwrap(),
+        None,
     )
     .await;
-    assert_eq!(expect_status(refresh, 400).await["error"], "invalid_grant");
+    assert_eq!(expect_status(refused, 400).await["error"], "invalid_grant");
 }
 
 #[tokio::test]
