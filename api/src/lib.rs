@@ -23,6 +23,7 @@ pub mod session;
 pub mod sso;
 pub mod telemetry;
 pub mod v1;
+pub mod worker_io;
 
 pub use crate::config::Config;
 pub use crate::server::{RunningServer, start, start_with};

@@ -320,13 +320,15 @@ impl RunningServer {
     }
 }
 
-/// Opens the database pool `config` names, sized as it says.
+/// Opens the process's database pool: on SQLite the one pool, sized as configured; on
+/// PostgreSQL, when the HTTP workers open their own (`worker_io`), a small one for start-up,
+/// migrations, the schedules and the CLI.
 pub(crate) async fn open_database(
     config: &Config,
 ) -> anyhow::Result<migration::sea_orm::DatabaseConnection> {
     broker::db::connect(
         config.database_url.expose_secret(),
-        config.database_max_connections,
+        crate::worker_io::PoolSizes::of(config, crate::worker_io::worker_count()).shared,
     )
     .await
     .with_context(|| {
@@ -359,10 +361,19 @@ pub fn start_with(config: Config, broker: Broker) -> anyhow::Result<RunningServe
         broker: broker.clone(),
         config: Arc::new(config),
     };
-    let server = HttpServer::new(move || app(state.clone(), document.clone(), documented.clone()))
-        .shutdown_timeout(shutdown_timeout)
-        .bind(listen)
-        .with_context(|| format!("TESSERA_LISTEN: cannot listen on {listen}"))?;
+    let workers = crate::worker_io::worker_count();
+    let server = HttpServer::new(move || {
+        // Runs on each worker thread: its requests get connections of their own.
+        let state = AppState {
+            broker: crate::worker_io::worker_broker(&state.broker, &state.config, workers),
+            config: state.config.clone(),
+        };
+        app(state, document.clone(), documented.clone())
+    })
+    .workers(workers)
+    .shutdown_timeout(shutdown_timeout)
+    .bind(listen)
+    .with_context(|| format!("TESSERA_LISTEN: cannot listen on {listen}"))?;
     let addr = server
         .addrs()
         .first()

@@ -41,6 +41,26 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// mode with a busy timeout and a small pool (one writer at a time); PostgreSQL gets a larger
 /// pool. Both fail fast when unreachable.
 pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(url, max_connections)).await
+}
+
+/// A PostgreSQL pool like [`connect`]'s that opens its connections on first use, made without
+/// waiting: for an HTTP worker thread, whose connections then belong to that thread's runtime.
+/// The worker's requests wait on those sockets without another thread relaying each reply
+/// (ADR 0014). `None` for SQLite, whose single writer needs the one shared pool.
+pub fn connect_lazy(url: &str, max_connections: u32) -> Option<Result<DatabaseConnection, DbErr>> {
+    if Backend::of_url(url) != Some(Backend::Postgres) {
+        return None;
+    }
+    let mut options = options(url, Some(max_connections));
+    options.connect_lazy(true);
+    // A lazy pool is built without awaiting anything (sea-orm's connect awaits only when it
+    // connects), so the future is ready on its first poll.
+    let made = futures::FutureExt::now_or_never(Database::connect(options));
+    Some(made.unwrap_or_else(|| Err(DbErr::Custom("a lazy pool had to wait".into()))))
+}
+
+fn options(url: &str, max_connections: Option<u32>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
@@ -72,7 +92,7 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
                 .min_connections(1);
         }
     }
-    Database::connect(options).await
+    options
 }
 
 /// The backend of an open connection.

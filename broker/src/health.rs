@@ -24,10 +24,17 @@ impl Readiness {
 }
 
 impl Broker {
-    /// Pings the database and the store, each with a short timeout.
+    /// Pings the database and the store, each with a short timeout: through this broker's
+    /// connections and through the process's shared ones (an HTTP worker has both, ADR 0014).
     pub async fn readiness(&self) -> Readiness {
-        let database = probe(async { self.db().ping().await.map_err(|e| e.to_string()) });
-        let store = probe(async { self.store().ping().await.map_err(|e| e.to_string()) });
+        let database = probe(async {
+            self.db().ping().await.map_err(|e| e.to_string())?;
+            self.process_db().ping().await.map_err(|e| e.to_string())
+        });
+        let store = probe(async {
+            self.store().ping().await.map_err(|e| e.to_string())?;
+            self.process_store().ping().await.map_err(|e| e.to_string())
+        });
         let (database, store) = tokio::join!(database, store);
         Readiness { database, store }
     }

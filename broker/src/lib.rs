@@ -68,10 +68,15 @@ pub struct BrokerParts {
     pub directory: directory::DirectorySettings,
 }
 
-/// The domain service. Cheap to clone; every clone shares the same pools.
+/// The domain service. Cheap to clone; every clone shares the same pools, except one made by
+/// [`Broker::with_io`].
 #[derive(Debug, Clone)]
 pub struct Broker {
     inner: Arc<Inner>,
+    /// The database pool and the ephemeral store this clone works through: the parts' own, or
+    /// an HTTP worker thread's (see [`Broker::with_io`]).
+    db: DatabaseConnection,
+    store: Arc<dyn store::EphemeralStore>,
 }
 
 #[derive(Debug)]
@@ -90,6 +95,8 @@ impl Broker {
         // The metadata depends only on settings: serialize it once.
         let discovery = provider::discovery::metadata(&parts.provider).to_string();
         Self {
+            db: parts.db.clone(),
+            store: parts.store.clone(),
             inner: Arc::new(Inner {
                 parts,
                 key_ring: provider::keyring::KeyRing::default(),
@@ -101,13 +108,40 @@ impl Broker {
         }
     }
 
+    /// The same broker (settings, caches, signing keys) working through another database
+    /// pool and ephemeral store that reach the same database and Redis: an HTTP worker thread
+    /// gives its requests connections of its own (ADR 0014).
+    pub fn with_io(&self, db: DatabaseConnection, store: Arc<dyn store::EphemeralStore>) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            db,
+            store,
+        }
+    }
+
     /// The database pool.
     pub fn db(&self) -> &DatabaseConnection {
-        &self.inner.parts.db
+        &self.db
     }
 
     /// The ephemeral store.
     pub fn store(&self) -> &dyn store::EphemeralStore {
+        self.store.as_ref()
+    }
+
+    /// The ephemeral store, to hand on to [`Broker::with_io`].
+    pub fn store_handle(&self) -> Arc<dyn store::EphemeralStore> {
+        self.store.clone()
+    }
+
+    /// The process's own pool (the same as [`Broker::db`] unless made by [`Broker::with_io`]).
+    pub(crate) fn process_db(&self) -> &DatabaseConnection {
+        &self.inner.parts.db
+    }
+
+    /// The process's own store (the same as [`Broker::store`] unless made by
+    /// [`Broker::with_io`]).
+    pub(crate) fn process_store(&self) -> &dyn store::EphemeralStore {
         self.inner.parts.store.as_ref()
     }
 

@@ -280,12 +280,27 @@ impl Broker {
         absolute: DateTime<Utc>,
         scope: &Scopes,
     ) -> Result<String> {
+        let (token, row) = self.refresh_token_row(client, grant, absolute, scope)?;
+        // Nothing to read back: no RETURNING (a hot path).
+        refresh_token::Entity::insert(row)
+            .exec_without_returning(self.db())
+            .await?;
+        Ok(token)
+    }
+
+    /// A new refresh token for `grant`, and the row that stores its hash.
+    pub(crate) fn refresh_token_row(
+        &self,
+        client: &Client,
+        grant: &UserGrant,
+        absolute: DateTime<Utc>,
+        scope: &Scopes,
+    ) -> Result<(String, refresh_token::ActiveModel)> {
         let now = self.now();
         let idle = chrono::Duration::from_std(self.provider().refresh_idle_ttl)
             .map_err(Error::internal)?;
         let token = format!("{REFRESH_PREFIX}{}", random_token::<32>());
-        // Nothing to read back: no RETURNING (a hot path).
-        refresh_token::Entity::insert(refresh_token::ActiveModel {
+        let row = refresh_token::ActiveModel {
             id: Set(entities::RefreshTokenId::new()),
             token_hash: Set(hash_secret(&token)),
             family_id: Set(grant.grant_id),
@@ -303,10 +318,8 @@ impl Broker {
             amr: Set(Some(json!(grant.amr))),
             acr: Set(grant.acr.clone()),
             resources: Set(Some(json!(grant.resources))),
-        })
-        .exec_without_returning(self.db())
-        .await?;
-        Ok(token)
+        };
+        Ok((token, row))
     }
 }
 

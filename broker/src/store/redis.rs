@@ -67,8 +67,9 @@ impl RedisStore {
         Ok(store)
     }
 
-    /// A store that opens its connection on first use.
-    fn unconnected(url: &str, namespace: &str) -> Result<Self, StoreError> {
+    /// A store that opens its connection on first use, on the runtime of the task that uses it
+    /// first (an HTTP worker's own connection: ADR 0014). Fails only on an invalid URL.
+    pub fn unconnected(url: &str, namespace: &str) -> Result<Self, StoreError> {
         // The URL is not echoed: when it does not parse, we cannot tell which part is a password.
         let client = Client::open(url)
             .map_err(|e| StoreError::Unavailable(format!("invalid Redis URL (not shown): {e}")))?;
