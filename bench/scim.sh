@@ -92,25 +92,6 @@ check_scim_seed() {
   [ "$(wc -l <"$WORK/ids")" -eq "$SCIM_USERS" ] || die "the id list is incomplete"
 }
 
-# "pid ticks" of Tessera and of the PostgreSQL backends serving the bench database: the CPU
-# the server spends, whatever else the machine runs (the psql asking is in another database).
-cpu_snapshot() {
-  local pid
-  { echo "$TESSERA_PID"; psql -h 127.0.0.1 -U postgres -d postgres -Atc \
-    "SELECT pid FROM pg_stat_activity WHERE datname = '$DB'"; } | while read -r pid; do
-    awk -v pid="$pid" '{print pid, $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
-  done
-}
-
-# BEFORE AFTER REQUESTS: "tessera_ms postgres_ms" of CPU per request between two snapshots.
-cpu_per_request() {
-  awk -v n="$3" -v t="$TESSERA_PID" -v tick="$(getconf CLK_TCK)" '
-    NR == FNR {before[$1] = $2; next}
-    {d = $2 - before[$1]; if ($1 == t) own += d; else db += d}
-    END {printf "%.2f %.2f", 1000 * own / tick / n, 1000 * db / tick / n}' \
-    <(echo "$1") <(echo "$2")
-}
-
 measure_scim() { # MODE SECONDS CONNECTIONS: prints "rps p50_ms p99_ms tessera_ms postgres_ms"
   local out line bad kv before ids=$WORK/ids
   [ "$1" = patch_member ] && ids=$WORK/outside

@@ -78,9 +78,9 @@ run_cold_starts() {
 }
 
 print_startup_rows() {
-  echo "| RSS under load (largest, measured rounds) | $TRSS_MAX MiB | $PRSS_MAX MiB | | | |"
-  printf '| cold start to first answer (median of %s) | %s ms | %s ms | | | |\n' \
+  echo "| RSS under load (largest, measured rounds) | $TRSS_MAX MiB | $PRSS_MAX MiB | | | | | | |"
+  printf '| cold start to first answer (median of %s) | %s ms | %s ms | | | | | | |\n' \
     "$COLD_STARTS" "$(median "$COLD_MIGRATED")" "$(median "$COLD_PEER")"
-  printf '| cold start on an empty database (migrations, keys) | %s ms | | | | |\n' \
+  printf '| cold start on an empty database (migrations, keys) | %s ms | | | | | | | |\n' \
     "$(median "$COLD_EMPTY")"
 }
