@@ -2,7 +2,7 @@
 //! and retires the old one; presenting a retired token again means it leaked, so the whole
 //! family is revoked (RFC 9700 §4.14.2).
 
-use entities::refresh_token;
+use entities::{refresh_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue, ColumnTrait, ConnectionTrait as _, DbBackend, EntityTrait,
@@ -18,7 +18,8 @@ use crate::provider::client::Client;
 use crate::provider::client::list_of;
 use crate::provider::scope::Scopes;
 use crate::provider::token::TokenResponse;
-use crate::provider::user_tokens::{GrantSubject, UserGrant};
+use crate::provider::user_tokens::{GrantSubject, UserGrant, active};
+use crate::user::User;
 
 fn invalid_grant(message: &str) -> Error {
     Error::new(ErrorCode::InvalidGrant, message)
@@ -32,17 +33,21 @@ impl Broker {
     ) -> Result<TokenResponse> {
         let presented = required(request.refresh_token.as_deref(), "refresh_token")?;
         let now = self.now();
-        let stored = refresh_token::Entity::find()
+        // The token with its user, in one statement.
+        let (stored, user) = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(hash_secret(presented)))
+            .find_also_related(user::Entity)
             .one(self.db())
             .await?
-            .filter(|t| t.client_id == client.id)
+            .filter(|(t, _)| t.client_id == client.id)
             .ok_or_else(|| invalid_grant("the refresh token is unknown"))?;
-        // Independent reads (the store and the database): at once. The subject is used only
-        // if every check below passes.
+        // Independent reads (the store and, for an org grant, the database): at once. The
+        // subject is used only if every check below passes.
         let family = stored.family_id.to_string();
-        let (revoked, subject) =
-            tokio::join!(self.grant_revoked(&family), self.grant_subject_of(&stored));
+        let (revoked, subject) = tokio::join!(
+            self.grant_revoked(&family),
+            self.grant_subject_of(&stored, user)
+        );
         if stored.revoked_at.is_some() || revoked? {
             return Err(invalid_grant("the refresh token was revoked"));
         }
@@ -138,11 +143,20 @@ impl Broker {
         Ok(retired.rows_affected == 1)
     }
 
-    async fn grant_subject_of(&self, stored: &refresh_token::Model) -> Result<GrantSubject> {
-        let user = stored
+    /// The grant's subject, from the `user` read with the token, or for an org grant from the
+    /// membership (one statement: user, organization and roles).
+    async fn grant_subject_of(
+        &self,
+        stored: &refresh_token::Model,
+        user: Option<User>,
+    ) -> Result<GrantSubject> {
+        let user_id = stored
             .user_id
             .ok_or_else(|| invalid_grant("the refresh token has no user"))?;
-        self.grant_subject(user, stored.org_id).await
+        match stored.org_id {
+            None => Ok((active(user)?, None, Vec::new())),
+            Some(org) => self.org_subject(org, user_id).await,
+        }
     }
 
     async fn reuse_detected(&self, stored: &refresh_token::Model) -> Result<TokenResponse> {
