@@ -65,29 +65,23 @@ impl PoolSizes {
 /// slower).
 pub fn worker_broker(shared: &Broker, config: &Config, workers: usize) -> Broker {
     let url = config.database_url.expose_secret();
-    let own_pool = PoolSizes::of(config, workers)
+    let db = PoolSizes::of(config, workers)
         .per_worker
-        .and_then(|size| broker::db::connect_lazy(url, size));
-    let db = match own_pool {
-        Some(Ok(db)) => db,
-        Some(Err(e)) => {
-            tracing::warn!(error = %e, "a worker's database pool could not be made; sharing one");
-            shared.db().clone()
-        }
-        None => shared.db().clone(),
-    };
-    let store: Arc<dyn EphemeralStore> = match &config.redis_url {
-        Some(redis) => {
-            match RedisStore::unconnected(redis.expose_secret(), &config.redis_namespace) {
-                Ok(store) => Arc::new(store),
-                Err(e) => {
-                    tracing::warn!(error = %e, "a worker's Redis connection could not be made; sharing one");
-                    shared.store_handle()
-                }
-            }
-        }
-        None => shared.store_handle(),
-    };
+        .and_then(|size| broker::db::connect_lazy(url, size))
+        .and_then(|made| {
+            made.inspect_err(|e| {
+                tracing::warn!(error = %e, "a worker's database pool could not be made; sharing one");
+            })
+            .ok()
+        });
+    let store = config.redis_url.as_ref().and_then(|redis| {
+        RedisStore::unconnected(redis.expose_secret(), &config.redis_namespace)
+            .inspect_err(|e| {
+                tracing::warn!(error = %e, "a worker's Redis connection could not be made; sharing one");
+            })
+            .ok()
+            .map(|store| Arc::new(store) as Arc<dyn EphemeralStore>)
+    });
     shared.with_io(db, store)
 }
 

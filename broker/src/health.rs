@@ -25,15 +25,21 @@ impl Readiness {
 
 impl Broker {
     /// Pings the database and the store, each with a short timeout: through this broker's
-    /// connections and through the process's shared ones (an HTTP worker has both, ADR 0014).
+    /// connections and, for an HTTP worker with its own (ADR 0014), the process's too.
     pub async fn readiness(&self) -> Readiness {
         let database = probe(async {
             self.db().ping().await.map_err(|e| e.to_string())?;
-            self.process_db().ping().await.map_err(|e| e.to_string())
+            match self.process_db_beside_own() {
+                Some(shared) => shared.ping().await.map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
         });
         let store = probe(async {
             self.store().ping().await.map_err(|e| e.to_string())?;
-            self.process_store().ping().await.map_err(|e| e.to_string())
+            match self.process_store_beside_own() {
+                Some(shared) => shared.ping().await.map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
         });
         let (database, store) = tokio::join!(database, store);
         Readiness { database, store }

@@ -73,10 +73,10 @@ pub struct BrokerParts {
 #[derive(Debug, Clone)]
 pub struct Broker {
     inner: Arc<Inner>,
-    /// The database pool and the ephemeral store this clone works through: the parts' own, or
-    /// an HTTP worker thread's (see [`Broker::with_io`]).
-    db: DatabaseConnection,
-    store: Arc<dyn store::EphemeralStore>,
+    /// An HTTP worker thread's own database pool and ephemeral store, used instead of the
+    /// parts' (see [`Broker::with_io`]).
+    own_db: Option<DatabaseConnection>,
+    own_store: Option<Arc<dyn store::EphemeralStore>>,
 }
 
 #[derive(Debug)]
@@ -95,8 +95,8 @@ impl Broker {
         // The metadata depends only on settings: serialize it once.
         let discovery = provider::discovery::metadata(&parts.provider).to_string();
         Self {
-            db: parts.db.clone(),
-            store: parts.store.clone(),
+            own_db: None,
+            own_store: None,
             inner: Arc::new(Inner {
                 parts,
                 key_ring: provider::keyring::KeyRing::default(),
@@ -108,41 +108,44 @@ impl Broker {
         }
     }
 
-    /// The same broker (settings, caches, signing keys) working through another database
-    /// pool and ephemeral store that reach the same database and Redis: an HTTP worker thread
-    /// gives its requests connections of its own (ADR 0014).
-    pub fn with_io(&self, db: DatabaseConnection, store: Arc<dyn store::EphemeralStore>) -> Self {
+    /// The same broker (settings, caches, signing keys) working through its own database pool
+    /// and ephemeral store where given (`None`: the process's), reaching the same database and
+    /// Redis: an HTTP worker thread gives its requests connections of its own (ADR 0014).
+    pub fn with_io(
+        &self,
+        db: Option<DatabaseConnection>,
+        store: Option<Arc<dyn store::EphemeralStore>>,
+    ) -> Self {
         Self {
             inner: self.inner.clone(),
-            db,
-            store,
+            own_db: db,
+            own_store: store,
         }
     }
 
     /// The database pool.
     pub fn db(&self) -> &DatabaseConnection {
-        &self.db
+        self.own_db.as_ref().unwrap_or(&self.inner.parts.db)
     }
 
     /// The ephemeral store.
     pub fn store(&self) -> &dyn store::EphemeralStore {
-        self.store.as_ref()
+        self.own_store
+            .as_ref()
+            .unwrap_or(&self.inner.parts.store)
+            .as_ref()
     }
 
-    /// The ephemeral store, to hand on to [`Broker::with_io`].
-    pub fn store_handle(&self) -> Arc<dyn store::EphemeralStore> {
-        self.store.clone()
+    /// The process's pool, when this broker works through its own (for readiness).
+    pub(crate) fn process_db_beside_own(&self) -> Option<&DatabaseConnection> {
+        self.own_db.as_ref().map(|_| &self.inner.parts.db)
     }
 
-    /// The process's own pool (the same as [`Broker::db`] unless made by [`Broker::with_io`]).
-    pub(crate) fn process_db(&self) -> &DatabaseConnection {
-        &self.inner.parts.db
-    }
-
-    /// The process's own store (the same as [`Broker::store`] unless made by
-    /// [`Broker::with_io`]).
-    pub(crate) fn process_store(&self) -> &dyn store::EphemeralStore {
-        self.inner.parts.store.as_ref()
+    /// The process's store, when this broker works through its own (for readiness).
+    pub(crate) fn process_store_beside_own(&self) -> Option<&dyn store::EphemeralStore> {
+        self.own_store
+            .as_ref()
+            .map(|_| self.inner.parts.store.as_ref())
     }
 
     /// The current time according to the broker's clock.

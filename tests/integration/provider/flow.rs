@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use tessera_tests::{SignedIn, TestApp, create_client, location_params, pkce_pair, post_form};
+use tessera_tests::{
+    SignedIn, TestApp, create_client, expect_status, location_params, pkce_pair, post_form,
+};
 
 pub const REDIRECT: &str = "https://app.example.com/callback";
 
@@ -100,6 +102,17 @@ pub async fn exchange(
         ],
     )
     .await
+}
+
+/// Runs authorize with a session and exchanges the code: the token response, which must be 200.
+pub async fn tokens_for(
+    app: &TestApp,
+    session: &SignedIn,
+    creds: (&str, &str),
+    scope: &str,
+) -> serde_json::Value {
+    let (code, verifier, _) = code_for(app, session, creds.0, scope).await;
+    expect_status(exchange(app, creds, &code, &verifier).await, 200).await
 }
 
 /// Uses a refresh token, optionally narrowing the scope.

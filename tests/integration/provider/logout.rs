@@ -6,7 +6,7 @@ use serde_json::json;
 use tessera_tests::receiver::Receiver;
 use tessera_tests::{TestApp, expect_status, location_params, pkce_pair, verify_with_jwks};
 
-use super::flow::{authorize, code_for, exchange, standard, web_app};
+use super::flow::{authorize, code_for, exchange, standard, tokens_for, web_app};
 
 const AFTER_LOGOUT: &str = "https://app.example.com/signed-out";
 
@@ -44,8 +44,7 @@ async fn logout_with_an_id_token_hint_signs_out_and_returns_to_the_app() {
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({ "post_logout_redirect_uris": [AFTER_LOGOUT] })).await;
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
-    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let tokens = tokens_for(&app, &user, (&id, &secret), "openid").await;
     let hint = tokens["id_token"].as_str().unwrap();
 
     let response = end_session(
@@ -167,8 +166,7 @@ async fn an_expired_id_token_still_identifies_the_session_to_end() {
     let (app, clock) = TestApp::spawn_with_manual_clock().await;
     let (id, secret) = web_app(&app, json!({ "post_logout_redirect_uris": [AFTER_LOGOUT] })).await;
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
-    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let tokens = tokens_for(&app, &user, (&id, &secret), "openid").await;
     clock.advance(chrono::Duration::hours(2));
     let response = end_session(
         &app,
@@ -293,8 +291,7 @@ async fn a_logout_token_is_not_an_id_token_hint() {
     )
     .await;
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
-    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let tokens = tokens_for(&app, &user, (&id, &secret), "openid").await;
     end_session(
         &app,
         Some(&user.cookie),

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 use tessera_tests::{TestApp, expect_status, location_params, pkce_pair, verify_with_jwks};
 
-use super::flow::{authorize, code_for, exchange, refresh, standard, web_app};
+use super::flow::{authorize, exchange, refresh, standard, tokens_for, web_app};
 
 async fn member(app: &TestApp, org: &str, email: &str, roles: &[&str]) {
     let response = app
@@ -27,8 +27,7 @@ async fn tokens_carry_the_org_and_roles_of_the_membership() {
     member(&app, "acme", "ada@acme.example", &["admin", "billing"]).await;
     let (id, secret) = web_app(&app, json!({})).await;
     let user = app.sign_in("ada@acme.example", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
-    let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let body = tokens_for(&app, &user, (&id, &secret), "openid").await;
     let (_, id_token) = verify_with_jwks(&app, body["id_token"].as_str().unwrap()).await;
     assert_eq!(id_token["org_id"], org["id"]);
     assert_eq!(id_token["org_slug"], "acme");
@@ -62,8 +61,7 @@ async fn the_organization_parameter_picks_among_memberships() {
     assert_eq!(id_token["roles"], json!(["viewer"]));
 
     // Member of two organizations and none asked for: no organization in the tokens.
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
-    let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let body = tokens_for(&app, &user, (&id, &secret), "openid").await;
     let (_, id_token) = verify_with_jwks(&app, body["id_token"].as_str().unwrap()).await;
     assert!(id_token.get("org_id").is_none());
 }
@@ -98,8 +96,7 @@ async fn removing_a_member_ends_their_refresh_tokens() {
     member(&app, "acme", "bob@acme.example", &["member"]).await;
     let (id, secret) = web_app(&app, json!({ "organization": "acme" })).await;
     let user = app.sign_in("bob@acme.example", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid offline_access").await;
-    let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let body = tokens_for(&app, &user, (&id, &secret), "openid offline_access").await;
     let removed = app
         .admin(
             Method::DELETE,
@@ -126,8 +123,7 @@ async fn a_refresh_carries_the_members_current_roles_and_ends_when_the_user_is_d
     member(&app, "acme", "bob@acme.example", &["member"]).await;
     let (id, secret) = web_app(&app, json!({ "organization": "acme" })).await;
     let signed_in = app.sign_in("bob@acme.example", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &signed_in, &id, "openid offline_access").await;
-    let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let body = tokens_for(&app, &signed_in, (&id, &secret), "openid offline_access").await;
     let creds = (id.as_str(), secret.as_str());
 
     let promoted = app

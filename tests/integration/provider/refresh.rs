@@ -4,12 +4,11 @@
 use serde_json::{Value, json};
 use tessera_tests::{TestApp, expect_status, post_form, verify_with_jwks};
 
-use super::flow::{code_for, exchange, refresh, web_app};
+use super::flow::{refresh, tokens_for, web_app};
 
 async fn first_tokens(app: &TestApp, creds: (&str, &str), scope: &str) -> Value {
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(app, &user, creds.0, scope).await;
-    expect_status(exchange(app, creds, &code, &verifier).await, 200).await
+    tokens_for(app, &user, creds, scope).await
 }
 
 /// The refresh token of a new grant (`openid offline_access`).

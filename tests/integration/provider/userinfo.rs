@@ -3,7 +3,7 @@
 use serde_json::json;
 use tessera_tests::{TestApp, expect_status, service_client};
 
-use super::flow::{code_for, exchange, refresh, web_app};
+use super::flow::{refresh, tokens_for, web_app};
 
 async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
     app.client
@@ -19,8 +19,7 @@ async fn userinfo_releases_claims_by_scope() {
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({ "custom_claims": { "tier": { "value": "gold" }, "mail": { "from": "user.email" } } })).await;
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid email").await;
-    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let tokens = tokens_for(&app, &user, (&id, &secret), "openid email").await;
     let claims = expect_status(
         userinfo(&app, tokens["access_token"].as_str().unwrap()).await,
         200,
@@ -32,8 +31,7 @@ async fn userinfo_releases_claims_by_scope() {
     assert_eq!(claims["mail"], "ada@example.com");
     assert!(claims.get("name").is_none(), "profile was not requested");
 
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid").await;
-    let narrow = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let narrow = tokens_for(&app, &user, (&id, &secret), "openid").await;
     let claims = expect_status(
         userinfo(&app, narrow["access_token"].as_str().unwrap()).await,
         200,
@@ -89,8 +87,7 @@ async fn a_disabled_user_gets_nothing_more() {
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({})).await;
     let signed_in = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &signed_in, &id, "openid offline_access").await;
-    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let tokens = tokens_for(&app, &signed_in, (&id, &secret), "openid offline_access").await;
     app.disable_user(&signed_in.user_id).await;
     assert_eq!(
         expect_status(
@@ -115,8 +112,7 @@ async fn an_id_token_is_not_an_access_token() {
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({})).await;
     let user = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &user, &id, "openid email").await;
-    let tokens = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    let tokens = tokens_for(&app, &user, (&id, &secret), "openid email").await;
     let response = userinfo(&app, tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(expect_status(response, 401).await["error"], "invalid_token");
     let introspected = expect_status(
