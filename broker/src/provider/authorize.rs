@@ -604,7 +604,21 @@ impl Broker {
     }
 
     /// Takes a code once: the grant it stands for, or `None` when unknown, used or expired.
-    pub(crate) async fn take_code(&self, code: &str) -> Result<Option<CodeGrant>> {
-        Ok(self.store().take_json(&code_key(code)).await?)
+    /// In the same atomic step the grant's id is kept under [`code_replay_key`] for `remember`,
+    /// so a replay arriving at any moment after finds it and revokes the grant.
+    pub(crate) async fn take_code(
+        &self,
+        code: &str,
+        remember: std::time::Duration,
+    ) -> Result<Option<CodeGrant>> {
+        Ok(self
+            .store()
+            .take_json_keeping_field(
+                &code_key(code),
+                "grant_id",
+                &code_replay_key(code),
+                remember,
+            )
+            .await?)
     }
 }

@@ -59,6 +59,10 @@ pub async fn all(store: Arc<dyn EphemeralStore>, elapse: Elapse<'_>) -> Result<(
     let named = |name: &str, result: Result<(), String>| result.map_err(|e| format!("{name}: {e}"));
     named("ping_answers", ping_answers(&*store).await)?;
     named("take_is_single_use", take_is_single_use(&*store).await)?;
+    named(
+        "take_keeping_field_keeps_one_member",
+        take_keeping_field_keeps_one_member(&*store).await,
+    )?;
     named("put_replaces_value", put_replaces_value(&*store).await)?;
     named("delete_removes_value", delete_removes_value(&*store).await)?;
     named(
@@ -102,6 +106,63 @@ pub async fn take_is_single_use(store: &dyn EphemeralStore) -> Result<(), String
         step("take", store.take(&fresh_key("none")).await)?,
         None,
     )
+}
+
+/// `take_keeping_field` takes the value once and, with it, leaves the named member of the JSON
+/// object (as JSON) under the other key; a missing key leaves nothing, and a value that is not
+/// an object is still taken.
+pub async fn take_keeping_field_keeps_one_member(store: &dyn EphemeralStore) -> Result<(), String> {
+    let (key, kept) = (fresh_key("take_keeping"), fresh_key("kept"));
+    let value = br#"{"grant_id":"0190c0de-0000-7000-8000-000000000001","scope":"openid"}"#;
+    step("put", store.put(&key, value, LONG).await)?;
+    let take = |key: String, kept: String| async move {
+        step(
+            "take_keeping_field",
+            store
+                .take_keeping_field(&key, "grant_id", &kept, LONG)
+                .await,
+        )
+    };
+    expect_eq(
+        "first take",
+        take(key.clone(), kept.clone()).await?,
+        Some(value.to_vec()),
+    )?;
+    expect_eq(
+        "the member kept",
+        step("get", store.get(&kept).await)?,
+        Some(br#""0190c0de-0000-7000-8000-000000000001""#.to_vec()),
+    )?;
+    expect_eq("second take", take(key.clone(), kept.clone()).await?, None)?;
+    expect_eq(
+        "the member kept after a second take",
+        step("get", store.get(&kept).await)?.is_some(),
+        true,
+    )?;
+    let (missing, nothing_kept) = (fresh_key("missing"), fresh_key("nothing"));
+    expect_eq(
+        "take of a missing key",
+        take(missing, nothing_kept.clone()).await?,
+        None,
+    )?;
+    expect_eq(
+        "nothing kept for a missing key",
+        step("get", store.get(&nothing_kept).await)?,
+        None,
+    )?;
+    let (plain, plain_kept) = (fresh_key("plain"), fresh_key("plain_kept"));
+    step("put", store.put(&plain, b"not json", LONG).await)?;
+    expect_eq(
+        "take of a value that is not an object",
+        take(plain, plain_kept.clone()).await?,
+        Some(b"not json".to_vec()),
+    )?;
+    expect_eq(
+        "nothing kept for a value that is not an object",
+        step("get", store.get(&plain_kept).await)?,
+        None,
+    )?;
+    step("delete", store.delete(&kept).await)
 }
 
 /// `put` on a key that holds a value replaces it.

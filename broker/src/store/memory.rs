@@ -133,6 +133,31 @@ impl EphemeralStore for MemoryStore {
         Ok(entry.filter(|e| e.is_live(now)).map(|e| e.value))
     }
 
+    async fn take_keeping_field(
+        &self,
+        key: &str,
+        field: &str,
+        kept: &str,
+        ttl: Duration,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = self.clock.now();
+        let mut state = self.state();
+        let Some(value) = state.entries.remove(key).filter(|e| e.is_live(now)) else {
+            return Ok(None);
+        };
+        let member = serde_json::from_slice::<serde_json::Value>(&value.value)
+            .ok()
+            .and_then(|object| object.get(field).map(serde_json::Value::to_string));
+        if let Some(member) = member {
+            let entry = Entry {
+                value: member.into_bytes(),
+                expires_at: deadline(now, ttl),
+            };
+            state.insert(kept, entry, now);
+        }
+        Ok(Some(value.value))
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.state().entries.remove(key);
         Ok(())

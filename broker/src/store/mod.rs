@@ -60,6 +60,18 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// key, exactly one receives it and the others get `None`.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Takes a JSON object like [`take`](Self::take) and, in the same atomic step, keeps its
+    /// member `field` (as JSON) under `kept` for `ttl`: whoever comes for `key` later finds it
+    /// gone and can still learn what it held (a redeemed code's grant, revoked on replay). A
+    /// value that is not an object with that member is taken and nothing is kept.
+    async fn take_keeping_field(
+        &self,
+        key: &str,
+        field: &str,
+        kept: &str,
+        ttl: Duration,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Removes a value if present.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
@@ -90,6 +102,18 @@ pub trait EphemeralStoreExt: EphemeralStore {
     /// Takes a JSON value once (see [`EphemeralStore::take`]).
     async fn take_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         decode(key, self.take(key).await?)
+    }
+
+    /// Takes a JSON value once, keeping its member `field` under `kept` (see
+    /// [`EphemeralStore::take_keeping_field`]).
+    async fn take_json_keeping_field<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        field: &str,
+        kept: &str,
+        ttl: Duration,
+    ) -> Result<Option<T>, StoreError> {
+        decode(key, self.take_keeping_field(key, field, kept, ttl).await?)
     }
 
     /// Reads a JSON value without consuming it.

@@ -35,6 +35,19 @@ end
 return {count, ttl}
 ";
 
+/// Takes a value and keeps one member of it (a JSON object) under another key, in one atomic
+/// step and one round trip. `cjson` is Redis's own JSON library for scripts.
+const TAKE_KEEPING_FIELD_SCRIPT: &str = r"
+local value = redis.call('GETDEL', KEYS[1])
+if value then
+  local ok, object = pcall(cjson.decode, value)
+  if ok and type(object) == 'table' and object[ARGV[1]] ~= nil then
+    redis.call('SET', KEYS[2], cjson.encode(object[ARGV[1]]), 'PX', ARGV[2])
+  end
+end
+return value
+";
+
 /// [`EphemeralStore`] in Redis (6.2 or later, for `GETDEL`), shared by every replica.
 ///
 /// Cloning is cheap and shares the connection, which reconnects by itself after Redis restarts.
@@ -45,6 +58,7 @@ pub struct RedisStore {
     /// `host:port` (or socket path) for messages; never holds credentials.
     target: String,
     hit_script: Script,
+    take_keeping_field_script: Script,
 }
 
 impl RedisStore {
@@ -87,6 +101,7 @@ impl RedisStore {
             namespace: namespace.to_owned(),
             target,
             hit_script: Script::new(HIT_SCRIPT),
+            take_keeping_field_script: Script::new(TAKE_KEEPING_FIELD_SCRIPT),
         })
     }
 
@@ -171,6 +186,20 @@ impl EphemeralStore for RedisStore {
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.query(redis::cmd("GETDEL").arg(self.key(key))).await
+    }
+
+    async fn take_keeping_field(
+        &self,
+        key: &str,
+        field: &str,
+        kept: &str,
+        ttl: Duration,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = self.take_keeping_field_script.key(self.key(key));
+        invocation.key(self.key(kept)).arg(field).arg(millis(ttl));
+        self.deadline(invocation.invoke_async(&mut connection))
+            .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -28,9 +28,10 @@ impl Broker {
     ) -> Result<TokenResponse> {
         let code = required(request.code.as_deref(), "code")?;
         let redirect_uri = required(request.redirect_uri.as_deref(), "redirect_uri")?;
-        let replay_key = code_replay_key(code);
-        let Some(grant) = self.take_code(code).await? else {
-            if let Some(grant_id) = self.store().get_json(&replay_key).await? {
+        // The redemption is remembered for as long as a replay could matter.
+        let remember = self.provider().access_token_ttl + self.provider().code_ttl;
+        let Some(grant) = self.take_code(code, remember).await? else {
+            if let Some(grant_id) = self.store().get_json(&code_replay_key(code)).await? {
                 self.revoke_grant(grant_id).await?;
                 return Err(invalid_grant(
                     "this code was already used; the tokens issued with it have been revoked",
@@ -38,12 +39,6 @@ impl Broker {
             }
             return Err(invalid_grant("the code is unknown or expired"));
         };
-        // Remember the redemption for as long as a replay could matter.
-        let remember = self.provider().access_token_ttl + self.provider().code_ttl;
-        self.store()
-            .put_json(&replay_key, &grant.grant_id, remember)
-            .await?;
-
         if grant.client_id != client.id {
             return Err(invalid_grant("the code was issued to another app"));
         }
