@@ -111,7 +111,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init_logging(config.log_format);
+    let _log = telemetry::init_logging(config.log_format);
     report(match command {
         Command::Serve => serve(config).await,
         Command::Migrate => run_migrations(config).await,

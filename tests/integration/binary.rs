@@ -168,6 +168,24 @@ async fn cli_admin_key_drives_the_real_server() {
 }
 
 #[test]
+fn logs_are_written_out_before_exit_and_plain_when_not_at_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(Command::new(tessera_bin())
+        .env_clear()
+        .env("TESSERA_DATA_DIR", dir.path())
+        .args(["admin", "create-key", "--name", "logs"]));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    // A first start logs every migration it applies: all written out by the log thread
+    // before the short-lived command ended.
+    assert!(stderr.matches("applied migration").count() > 5, "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal: {stderr:?}"
+    );
+}
+
+#[test]
 fn unsupported_database_url_names_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(Command::new(tessera_bin())
