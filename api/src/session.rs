@@ -3,7 +3,7 @@
 
 use actix_web::HttpRequest;
 use broker::Broker;
-use broker::session::Session;
+use broker::session::{AuthorizingSession, Session};
 
 use crate::config::Config;
 
@@ -24,6 +24,18 @@ pub async fn current_session(
 ) -> broker::Result<Option<Session>> {
     match req.cookie(cookie_name(config)) {
         Some(cookie) => broker.session_from_token(cookie.value()).await,
+        None => Ok(None),
+    }
+}
+
+/// [`current_session`] with the user's only organization, for pages that authorize a grant.
+pub async fn current_authorizing_session(
+    req: &HttpRequest,
+    config: &Config,
+    broker: &Broker,
+) -> broker::Result<Option<AuthorizingSession>> {
+    match req.cookie(cookie_name(config)) {
+        Some(cookie) => broker.authorizing_session(cookie.value()).await,
         None => Ok(None),
     }
 }

@@ -6,7 +6,7 @@ use entities::membership::{self, MembershipSource, MembershipStatus};
 use entities::{MembershipId, UserId, organization, user};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    Order, QueryFilter, QuerySelect,
+    Order, QueryFilter,
 };
 use serde_json::json;
 
@@ -339,20 +339,6 @@ impl Broker {
             .await?;
         Ok(match found {
             Some((membership, Some(user), Some(org))) => Some((user, org, roles_of(&membership))),
-            _ => None,
-        })
-    }
-
-    /// The user's organization when they belong to exactly one.
-    pub(crate) async fn only_organization(&self, user: UserId) -> Result<Option<entities::OrgId>> {
-        let memberships = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user))
-            .filter(membership::Column::Status.eq(MembershipStatus::Active))
-            .limit(2)
-            .all(self.db())
-            .await?;
-        Ok(match memberships.as_slice() {
-            [only] => Some(only.org_id),
             _ => None,
         })
     }

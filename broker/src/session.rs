@@ -7,7 +7,8 @@ use entities::session;
 use entities::{OrgId, SessionId, UserId, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect as _,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -46,6 +47,27 @@ pub struct NewSession {
     pub ip: Option<String>,
 }
 
+/// A live session with its user's only organization, read in one statement: what an
+/// authorization request needs to know about the browser.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct AuthorizingSession {
+    /// The session.
+    #[sea_orm(nested)]
+    pub session: Session,
+    /// The organization the user is an active member of, when it is their only one: where a
+    /// grant goes when neither the app nor the request names one.
+    pub only_org_id: Option<OrgId>,
+}
+
+/// The user's organization when they are an active member of exactly one, as a column of a
+/// query on `sessions` (a subquery, so that the authorize endpoint reads it with the session
+/// instead of in a second round trip).
+const ONLY_ORG_OF_SESSION_USER: &str = r#"(SELECT m."org_id" FROM "memberships" m
+    WHERE m."user_id" = "sessions"."user_id" AND m."status" = 'active'
+    AND NOT EXISTS (SELECT 1 FROM "memberships" o WHERE o."user_id" = m."user_id"
+        AND o."status" = 'active' AND o."org_id" <> m."org_id")
+    LIMIT 1)"#;
+
 /// The session's authentication methods.
 pub fn amr_of(session: &Session) -> Vec<String> {
     serde_json::from_value(session.amr.clone()).unwrap_or_default()
@@ -83,11 +105,38 @@ impl Broker {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let now = self.now();
         let found = session::Entity::find()
             .filter(session::Column::TokenHash.eq(hash_secret(token)))
             .one(self.db())
             .await?;
+        self.live_and_touched(found).await
+    }
+
+    /// [`Self::session_from_token`] with the user's only organization, for the authorize
+    /// endpoint (one statement).
+    pub async fn authorizing_session(&self, token: &str) -> Result<Option<AuthorizingSession>> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let found = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(hash_secret(token)))
+            .expr_as(Expr::cust(ONLY_ORG_OF_SESSION_USER), "only_org_id")
+            .into_model::<AuthorizingSession>()
+            .one(self.db())
+            .await?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        Ok(self
+            .live_and_touched(Some(found.session))
+            .await?
+            .map(|session| AuthorizingSession { session, ..found }))
+    }
+
+    /// `found` if it is live, its use recorded (at most once a minute: a write saved per
+    /// request).
+    async fn live_and_touched(&self, found: Option<Session>) -> Result<Option<Session>> {
+        let now = self.now();
         let Some(session) = found.filter(|s| is_live(s, now)) else {
             return Ok(None);
         };

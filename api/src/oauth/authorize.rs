@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::OAuthForm;
 use crate::error::{HtmlError, oauth_error_code};
 use crate::server::AppState;
-use crate::session::current_session;
+use crate::session::current_authorizing_session;
 
 /// The longest query string an authorization request may have.
 const MAX_QUERY: usize = 8 * 1024;
@@ -149,7 +149,7 @@ async fn authorize(
     form: OAuthForm,
     after_post: bool,
 ) -> Result<HttpResponse, HtmlError> {
-    let session = current_session(&req, &state.config, &state.broker).await?;
+    let session = current_authorizing_session(&req, &state.config, &state.broker).await?;
     let ip = crate::extract::client_ip(&req, state.config.trusted_proxy_hops);
     let outcome = state
         .broker
@@ -197,7 +197,7 @@ pub async fn resume(
     state: web::Data<AppState>,
     query: web::Query<Resume>,
 ) -> Result<HttpResponse, HtmlError> {
-    let session = current_session(&req, &state.config, &state.broker).await?;
+    let session = current_authorizing_session(&req, &state.config, &state.broker).await?;
     let outcome = state
         .broker
         .resume_authorization(&query.transaction, session)

@@ -8,7 +8,7 @@ use super::OAuthForm;
 use super::authorize::{respond, sign_in_url};
 use crate::error::HtmlError;
 use crate::server::AppState;
-use crate::session::current_session;
+use crate::session::{current_authorizing_session, current_session};
 
 /// The waiting authorization request.
 #[derive(Debug, Deserialize)]
@@ -53,7 +53,7 @@ pub async fn consent_answer(
     state: web::Data<AppState>,
     form: OAuthForm,
 ) -> Result<HttpResponse, HtmlError> {
-    let session = current_session(&req, &state.config, &state.broker)
+    let session = current_authorizing_session(&req, &state.config, &state.broker)
         .await?
         .ok_or_else(|| {
             broker::Error::new(

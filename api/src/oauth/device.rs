@@ -10,7 +10,7 @@ use super::{AppClient, OAuthForm, authorize::sign_in_url};
 use crate::error::{HtmlError, OAuthError};
 use crate::extract::client_ip;
 use crate::server::AppState;
-use crate::session::current_session;
+use crate::session::{current_authorizing_session, current_session};
 
 /// Device authorization request (RFC 8628 §3.1).
 #[post("/oauth2/device_authorization")]
@@ -85,7 +85,7 @@ pub async fn device_answer(
     state: web::Data<AppState>,
     form: OAuthForm,
 ) -> Result<HttpResponse, HtmlError> {
-    let session = current_session(&req, &state.config, &state.broker)
+    let session = current_authorizing_session(&req, &state.config, &state.broker)
         .await?
         .ok_or_else(|| {
             broker::Error::new(

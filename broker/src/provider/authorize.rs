@@ -18,7 +18,7 @@ use super::scope::Scopes;
 use crate::Broker;
 use crate::crypto::{random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
-use crate::session::{Session, amr_of};
+use crate::session::{AuthorizingSession, Session, amr_of};
 use crate::store::EphemeralStoreExt as _;
 
 /// How long the sign-in pages have to finish a transaction.
@@ -380,7 +380,7 @@ impl Broker {
     pub async fn authorize(
         &self,
         params: AuthorizeParams,
-        session: Option<Session>,
+        session: Option<AuthorizingSession>,
     ) -> Result<AuthorizeOutcome> {
         let (client, redirect_uri) = self.trusted_redirect(&params).await?;
         let state = params.state.clone();
@@ -408,7 +408,7 @@ impl Broker {
     pub async fn resume_authorization(
         &self,
         transaction: &str,
-        session: Option<Session>,
+        session: Option<AuthorizingSession>,
     ) -> Result<AuthorizeOutcome> {
         self.resume(transaction, session, false).await
     }
@@ -417,7 +417,7 @@ impl Broker {
     pub(crate) async fn resume_authorization_consented(
         &self,
         transaction: &str,
-        session: Option<Session>,
+        session: Option<AuthorizingSession>,
     ) -> Result<AuthorizeOutcome> {
         self.resume(transaction, session, true).await
     }
@@ -425,7 +425,7 @@ impl Broker {
     async fn resume(
         &self,
         transaction: &str,
-        session: Option<Session>,
+        session: Option<AuthorizingSession>,
         consented: bool,
     ) -> Result<AuthorizeOutcome> {
         let request: AuthorizationRequest = self
@@ -450,7 +450,7 @@ impl Broker {
         &self,
         client: &Client,
         mut request: AuthorizationRequest,
-        session: Option<Session>,
+        session: Option<AuthorizingSession>,
         consented: bool,
     ) -> Result<AuthorizeOutcome> {
         let now = self.now();
@@ -470,7 +470,9 @@ impl Broker {
             login_ok && age_ok
         };
         let required_acr = crate::login::acr::requirement(request.acr_values.as_deref());
-        if let (Some(required), Some(s)) = (required_acr, &session) {
+        if let (Some(required), Some(AuthorizingSession { session: s, .. })) =
+            (required_acr, &session)
+        {
             let reached = crate::login::acr::satisfies(s.acr.as_deref(), required);
             if !reached && s.auth_time >= request.received_at {
                 // The user signed in for this request and still did not reach the level:
@@ -487,7 +489,9 @@ impl Broker {
         let strong_enough = |s: &Session| {
             required_acr.is_none_or(|r| crate::login::acr::satisfies(s.acr.as_deref(), r))
         };
-        let Some(session) = session.filter(|s| fresh_enough(s) && strong_enough(s)) else {
+        let Some(signed_in) =
+            session.filter(|s| fresh_enough(&s.session) && strong_enough(&s.session))
+        else {
             if request.prompt.iter().any(|p| p == "none") {
                 return Ok(self.denied(
                     request,
@@ -500,6 +504,7 @@ impl Broker {
             };
             return self.to_sign_in(request, required_acr, sso).await;
         };
+        let session = &signed_in.session;
         if let Some(org) = request.organization
             && session.org_id != Some(org)
             && self.active_roles(org, session.user_id).await?.is_none()
@@ -510,7 +515,10 @@ impl Broker {
                 .to_sign_in(request, required_acr, Some(connection))
                 .await;
         }
-        let org = match self.grant_org(client, request.organization, &session).await {
+        let org = match self
+            .grant_org(client, request.organization, &signed_in)
+            .await
+        {
             Ok(org) => org,
             Err(error) => return Ok(self.denied(request, error)),
         };
@@ -552,7 +560,7 @@ impl Broker {
             nonce: request.nonce,
             code_challenge: request.code_challenge,
             auth_time: session.auth_time,
-            amr: amr_of(&session),
+            amr: amr_of(session),
             acr: session.acr.clone(),
             resources: request.resources,
         };

@@ -13,7 +13,7 @@ use super::client::list_of;
 use crate::Broker;
 use crate::crypto::random_token;
 use crate::error::{Error, ErrorCode, Result};
-use crate::session::Session;
+use crate::session::{AuthorizingSession, Session};
 use crate::store::EphemeralStoreExt as _;
 
 /// How long the consent question stays answerable.
@@ -131,14 +131,14 @@ impl Broker {
     pub async fn consent_answer(
         &self,
         confirmation: &str,
-        session: Session,
+        signed_in: AuthorizingSession,
         allow: bool,
     ) -> Result<AuthorizeOutcome> {
         let pending: PendingConsent = self
             .store()
             .take_json(&confirmation_key(confirmation))
             .await?
-            .filter(|p: &PendingConsent| p.session == session.id)
+            .filter(|p: &PendingConsent| p.session == signed_in.session.id)
             .ok_or_else(expired)?;
         if !allow {
             let request: AuthorizationRequest = self
@@ -157,8 +157,9 @@ impl Broker {
             .get_json(&transaction_key(&pending.transaction))
             .await?
             .ok_or_else(expired)?;
-        self.record_consent(session.user_id, &request).await?;
-        self.resume_authorization_consented(&pending.transaction, Some(session))
+        self.record_consent(signed_in.session.user_id, &request)
+            .await?;
+        self.resume_authorization_consented(&pending.transaction, Some(signed_in))
             .await
     }
 

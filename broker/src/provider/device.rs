@@ -12,7 +12,7 @@ use super::scope::Scopes;
 use crate::Broker;
 use crate::crypto::{random_bytes, random_token, secret_digest};
 use crate::error::{Error, ErrorCode, Result};
-use crate::session::{Session, amr_of};
+use crate::session::{AuthorizingSession, Session, amr_of};
 use crate::store::EphemeralStoreExt as _;
 
 /// User codes use consonants only (no vowels: no words; no look-alike digits), RFC 8628 §6.1.
@@ -246,21 +246,27 @@ impl Broker {
     pub async fn device_answer(
         &self,
         confirmation: &str,
-        session: &Session,
+        signed_in: &AuthorizingSession,
         approve: bool,
     ) -> Result<()> {
         let pending: PendingAnswer = self
             .store()
             .take_json(&answer_key(confirmation))
             .await?
-            .filter(|p: &PendingAnswer| p.session == session.id)
+            .filter(|p: &PendingAnswer| p.session == signed_in.session.id)
             .ok_or_else(unknown_code)?;
-        self.device_decide(&pending.user_code, session, approve)
+        self.device_decide(&pending.user_code, signed_in, approve)
             .await
     }
 
     /// Records the answer for a code. A code is answered once.
-    async fn device_decide(&self, typed: &str, session: &Session, approve: bool) -> Result<()> {
+    async fn device_decide(
+        &self,
+        typed: &str,
+        signed_in: &AuthorizingSession,
+        approve: bool,
+    ) -> Result<()> {
+        let session = &signed_in.session;
         let (device_key, mut grant) = self.pending_device_grant(typed).await?;
         // The code is spent: it cannot be answered again.
         self.store()
@@ -271,7 +277,7 @@ impl Broker {
             .await?
             .ok_or_else(unknown_code)?;
         grant.decision = if approve {
-            match self.grant_org(&client, None, session).await {
+            match self.grant_org(&client, None, signed_in).await {
                 Ok(org_id) => {
                     self.remember_session_client(session.id, client.id).await?;
                     Decision::Approved {

@@ -11,7 +11,7 @@ use sea_orm::EntityTrait;
 use super::client::Client;
 use crate::Broker;
 use crate::error::{Error, ErrorCode, Result};
-use crate::session::Session;
+use crate::session::AuthorizingSession;
 
 /// Pairs this replica has already written to `session_clients`. A browser signed in to an app
 /// asks for a code at every visit; the row is written on the first and never changes (it goes
@@ -46,8 +46,9 @@ impl Broker {
         &self,
         client: &Client,
         asked: Option<OrgId>,
-        session: &Session,
+        signed_in: &AuthorizingSession,
     ) -> Result<Option<OrgId>> {
+        let session = &signed_in.session;
         if let (Some(restricted), Some(asked)) = (client.org_id, asked)
             && restricted != asked
         {
@@ -67,7 +68,7 @@ impl Broker {
                 }
                 Ok(Some(org))
             }
-            None => self.only_organization(session.user_id).await,
+            None => Ok(signed_in.only_org_id),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::signing_key::SigningAlg;
-use entities::{OrgId, SessionId, TokenFamilyId, organization, refresh_token, user};
+use entities::{OrgId, SessionId, TokenFamilyId, UserId, organization, refresh_token, user};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -32,6 +32,35 @@ pub(crate) struct UserGrant {
     pub amr: Vec<String>,
     pub acr: Option<String>,
     pub resources: Vec<String>,
+}
+
+/// What a refresh token's row records of its grant (the subject by id: a code's first refresh
+/// token is stored in the statement that reads the user).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RefreshRecord<'a> {
+    pub grant_id: TokenFamilyId,
+    pub user_id: UserId,
+    pub org_id: Option<OrgId>,
+    pub session_id: Option<SessionId>,
+    pub auth_time: DateTime<Utc>,
+    pub amr: &'a [String],
+    pub acr: Option<&'a str>,
+    pub resources: &'a [String],
+}
+
+impl UserGrant {
+    pub(crate) fn refresh_record(&self) -> RefreshRecord<'_> {
+        RefreshRecord {
+            grant_id: self.grant_id,
+            user_id: self.user.id,
+            org_id: self.org.as_ref().map(|o| o.id),
+            session_id: self.session_id,
+            auth_time: self.auth_time,
+            amr: &self.amr,
+            acr: self.acr.as_deref(),
+            resources: &self.resources,
+        }
+    }
 }
 
 /// The claims of an ID token.
@@ -280,7 +309,8 @@ impl Broker {
         absolute: DateTime<Utc>,
         scope: &Scopes,
     ) -> Result<String> {
-        let (token, row) = self.refresh_token_row(client, grant, absolute, scope)?;
+        let (token, row) =
+            self.refresh_token_row(client, grant.refresh_record(), absolute, scope)?;
         // Nothing to read back: no RETURNING (a hot path).
         refresh_token::Entity::insert(row)
             .exec_without_returning(self.db())
@@ -292,7 +322,7 @@ impl Broker {
     pub(crate) fn refresh_token_row(
         &self,
         client: &Client,
-        grant: &UserGrant,
+        grant: RefreshRecord<'_>,
         absolute: DateTime<Utc>,
         scope: &Scopes,
     ) -> Result<(String, refresh_token::ActiveModel)> {
@@ -305,8 +335,8 @@ impl Broker {
             token_hash: Set(hash_secret(&token)),
             family_id: Set(grant.grant_id),
             client_id: Set(client.id),
-            user_id: Set(Some(grant.user.id)),
-            org_id: Set(grant.org.as_ref().map(|o| o.id)),
+            user_id: Set(Some(grant.user_id)),
+            org_id: Set(grant.org_id),
             session_id: Set(grant.session_id),
             scope: Set(scope.to_string()),
             created_at: Set(now),
@@ -316,7 +346,7 @@ impl Broker {
             revoked_at: Set(None),
             auth_time: Set(Some(grant.auth_time)),
             amr: Set(Some(json!(grant.amr))),
-            acr: Set(grant.acr.clone()),
+            acr: Set(grant.acr.map(str::to_owned)),
             resources: Set(Some(json!(grant.resources))),
         };
         Ok((token, row))

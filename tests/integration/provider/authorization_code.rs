@@ -409,33 +409,97 @@ async fn a_code_redeemed_by_many_requests_at_once_issues_tokens_once() {
 async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() {
     let app = TestApp::spawn().await;
     let (id, secret) = web_app(&app, json!({})).await;
+    app.create_org("acme").await;
+    let (org_app, org_secret) = web_app(&app, json!({ "organization": "acme" })).await;
+    // With offline_access the refresh token is stored with the redemption's read (PostgreSQL):
+    // a refused redemption must leave none behind.
+    for (n, scope) in ["openid", "openid offline_access"].into_iter().enumerate() {
+        let signed_out = app
+            .sign_in(&format!("ada{n}@example.com"), None, &["pwd"])
+            .await;
+        let (code, verifier, _) = code_for(&app, &signed_out, &id, scope).await;
+        app.broker()
+            .revoke_session(signed_out.session_id.parse().unwrap())
+            .await
+            .unwrap();
+        let refused =
+            expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
+        assert_eq!(refused["error"], "invalid_grant");
+        assert!(
+            refused["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("session"),
+            "{refused}"
+        );
+        assert_eq!(refresh_tokens_of(&app, &signed_out.user_id).await, 0);
 
-    let signed_out = app.sign_in("ada@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &signed_out, &id, "openid").await;
-    app.broker()
-        .revoke_session(signed_out.session_id.parse().unwrap())
+        let disabled = app
+            .sign_in(&format!("bob{n}@example.com"), None, &["pwd"])
+            .await;
+        let (code, verifier, _) = code_for(&app, &disabled, &id, scope).await;
+        app.disable_user(&disabled.user_id).await;
+        let refused =
+            expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
+        assert_eq!(refused["error"], "invalid_grant");
+        assert!(
+            refused["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("can no longer sign in"),
+            "{refused}"
+        );
+        assert_eq!(refresh_tokens_of(&app, &disabled.user_id).await, 0);
+
+        // Removed from the organization between the code and its redemption.
+        let email = format!("eve{n}@acme.example");
+        let added = app
+            .admin(
+                reqwest::Method::POST,
+                "/api/v1/organizations/acme/memberships",
+            )
+            .json(&json!({ "email": email, "roles": ["member"] }))
+            .send()
+            .await
+            .unwrap();
+        expect_status(added, 201).await;
+        let removed = app.sign_in(&email, None, &["pwd"]).await;
+        let (code, verifier, _) = code_for(&app, &removed, &org_app, scope).await;
+        let gone = app
+            .admin(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/organizations/acme/memberships/{}", removed.user_id),
+            )
+            .send()
+            .await
+            .unwrap();
+        expect_status(gone, 204).await;
+        let refused = expect_status(
+            exchange(&app, (&org_app, &org_secret), &code, &verifier).await,
+            400,
+        )
+        .await;
+        assert_eq!(refused["error"], "invalid_grant", "{refused}");
+        assert_eq!(refresh_tokens_of(&app, &removed.user_id).await, 0);
+    }
+
+    // The same redemption while everything stands stores exactly one refresh token.
+    let fine = app.sign_in("cy@example.com", None, &["pwd"]).await;
+    let (code, verifier, _) = code_for(&app, &fine, &id, "openid offline_access").await;
+    let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
+    assert!(body["refresh_token"].is_string(), "{body}");
+    assert_eq!(refresh_tokens_of(&app, &fine.user_id).await, 1);
+}
+
+/// How many refresh tokens the user has in the database.
+async fn refresh_tokens_of(app: &TestApp, user_id: &str) -> u64 {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+    broker::entities::refresh_token::Entity::find()
+        .filter(
+            broker::entities::refresh_token::Column::UserId
+                .eq(user_id.parse::<broker::entities::UserId>().unwrap()),
+        )
+        .count(app.broker().db())
         .await
-        .unwrap();
-    let refused = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
-    assert_eq!(refused["error"], "invalid_grant");
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("session"),
-        "{refused}"
-    );
-
-    let disabled = app.sign_in("bob@example.com", None, &["pwd"]).await;
-    let (code, verifier, _) = code_for(&app, &disabled, &id, "openid").await;
-    app.disable_user(&disabled.user_id).await;
-    let refused = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
-    assert_eq!(refused["error"], "invalid_grant");
-    assert!(
-        refused["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("can no longer sign in"),
-        "{refused}"
-    );
+        .unwrap()
 }

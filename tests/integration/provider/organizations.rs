@@ -1,7 +1,10 @@
 //! Organizations in tokens: which org a grant carries, roles from the membership, and apps
 //! restricted to one org refusing everyone else.
 
+use broker::entities::{OrgId, membership, membership::MembershipStatus};
 use reqwest::Method;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
 use tessera_tests::{TestApp, expect_status, location_params, pkce_pair, verify_with_jwks};
 
@@ -40,7 +43,7 @@ async fn tokens_carry_the_org_and_roles_of_the_membership() {
 #[tokio::test]
 async fn the_organization_parameter_picks_among_memberships() {
     let app = TestApp::spawn().await;
-    app.create_org("acme").await;
+    let acme = app.create_org("acme").await;
     let globex = app.create_org("globex").await;
     member(&app, "acme", "ada@example.com", &["admin"]).await;
     member(&app, "globex", "ada@example.com", &["viewer"]).await;
@@ -64,6 +67,24 @@ async fn the_organization_parameter_picks_among_memberships() {
     let body = tokens_for(&app, &user, (&id, &secret), "openid").await;
     let (_, id_token) = verify_with_jwks(&app, body["id_token"].as_str().unwrap()).await;
     assert!(id_token.get("org_id").is_none());
+
+    // A suspended membership (SCIM deactivation) does not count: acme is now the only one,
+    // seen by the next request of the same session.
+    membership::Entity::update_many()
+        .col_expr(
+            membership::Column::Status,
+            Expr::value(MembershipStatus::Suspended),
+        )
+        .filter(
+            membership::Column::OrgId.eq(globex["id"].as_str().unwrap().parse::<OrgId>().unwrap()),
+        )
+        .exec(app.broker().db())
+        .await
+        .unwrap();
+    let body = tokens_for(&app, &user, (&id, &secret), "openid").await;
+    let (_, id_token) = verify_with_jwks(&app, body["id_token"].as_str().unwrap()).await;
+    assert_eq!(id_token["org_id"], acme["id"]);
+    assert_eq!(id_token["roles"], json!(["admin"]));
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@ mod device_code;
 mod refresh;
 
 use entities::client::ClientType;
+use entities::refresh_token;
+use sea_orm::{ActiveModelTrait as _, ActiveValue, IdenStatic as _, Iterable as _, Value};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::client::{Client, GrantType, grants_of};
@@ -178,4 +180,24 @@ pub(crate) fn resource_audiences(resources: &[String]) -> Result<Vec<String>> {
             }
         })
         .collect()
+}
+
+/// The columns `row` sets, for an `INSERT … SELECT` written out by hand (sea-query builds no
+/// INSERT that selects from a CTE): the quoted column list and their placeholders, numbered
+/// after the `values` already bound, to which the row's values are added. The columns come
+/// from the entity, so the statement follows the schema.
+fn insert_select_parts(
+    row: &refresh_token::ActiveModel,
+    values: &mut Vec<Value>,
+) -> (String, String) {
+    let mut columns = Vec::new();
+    let mut placeholders = Vec::new();
+    for column in refresh_token::Column::iter() {
+        if let ActiveValue::Set(value) = row.get(column) {
+            columns.push(format!("\"{}\"", column.as_str()));
+            values.push(value);
+            placeholders.push(format!("${}", values.len()));
+        }
+    }
+    (columns.join(", "), placeholders.join(", "))
 }

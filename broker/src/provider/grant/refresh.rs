@@ -5,12 +5,12 @@
 use entities::{refresh_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue, ColumnTrait, ConnectionTrait as _, DbBackend, EntityTrait,
-    IdenStatic as _, Iterable as _, QueryFilter, Statement, Value,
+    ColumnTrait, ConnectionTrait as _, DbBackend, EntityTrait, QueryFilter, Statement, Value,
 };
 
 use super::TokenRequest;
 use super::authorization_code::required;
+use super::insert_select_parts;
 use crate::Broker;
 use crate::crypto::hash_secret;
 use crate::error::{Error, ErrorCode, Result};
@@ -96,8 +96,12 @@ impl Broker {
         // the grant's full scope.
         let full_scope = Scopes::parse(&stored.scope, ErrorCode::InvalidScope, "scope")?;
         let mut response = self.issue_user_tokens(client, &grant, None).await?;
-        let (successor, row) =
-            self.refresh_token_row(client, &grant, stored.absolute_expires_at, &full_scope)?;
+        let (successor, row) = self.refresh_token_row(
+            client,
+            grant.refresh_record(),
+            stored.absolute_expires_at,
+            &full_scope,
+        )?;
         if !self.rotate(&stored, row).await? {
             // Another request retired the token first: one of the two is a replay.
             return self.reuse_detected(&stored).await;
@@ -126,7 +130,7 @@ impl Broker {
         if self.db().get_database_backend() == DbBackend::Postgres {
             let rotated = self
                 .db()
-                .execute_raw(rotation_statement(stored, successor, now))
+                .execute_raw(rotation_statement(stored, &successor, now))
                 .await?;
             return Ok(rotated.rows_affected() == 1);
         }
@@ -170,30 +174,18 @@ impl Broker {
 }
 
 /// PostgreSQL's rotation in one statement: retire `stored` if it is neither rotated nor revoked
-/// and insert `successor` only then. Written out because sea-query builds no INSERT that selects
-/// from a writing CTE; the column list comes from the entity, so it follows the schema.
+/// and insert `successor` only then.
 fn rotation_statement(
     stored: &refresh_token::Model,
-    successor: refresh_token::ActiveModel,
+    successor: &refresh_token::ActiveModel,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Statement {
-    let mut columns = Vec::new();
     let mut values: Vec<Value> = vec![now.into(), stored.id.into()];
-    for column in refresh_token::Column::iter() {
-        if let ActiveValue::Set(value) = successor.get(column) {
-            columns.push(format!("\"{}\"", column.as_str()));
-            values.push(value);
-        }
-    }
-    let placeholders = (3..=values.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (columns, placeholders) = insert_select_parts(successor, &mut values);
     let sql = format!(
         "WITH retired AS (UPDATE refresh_tokens SET rotated_at = $1 \
          WHERE id = $2 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING id) \
-         INSERT INTO refresh_tokens ({}) SELECT {placeholders} FROM retired",
-        columns.join(", ")
+         INSERT INTO refresh_tokens ({columns}) SELECT {placeholders} FROM retired"
     );
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
