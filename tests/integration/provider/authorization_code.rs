@@ -422,16 +422,11 @@ async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() 
             .revoke_session(signed_out.session_id.parse().unwrap())
             .await
             .unwrap();
-        let refused =
-            expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
-        assert_eq!(refused["error"], "invalid_grant");
-        assert!(
-            refused["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("session"),
-            "{refused}"
-        );
+        expect_invalid_grant(
+            exchange(&app, (&id, &secret), &code, &verifier).await,
+            "session",
+        )
+        .await;
         assert_eq!(refresh_tokens_of(&app, &signed_out.user_id).await, 0);
 
         let disabled = app
@@ -439,16 +434,11 @@ async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() 
             .await;
         let (code, verifier, _) = code_for(&app, &disabled, &id, scope).await;
         app.disable_user(&disabled.user_id).await;
-        let refused =
-            expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 400).await;
-        assert_eq!(refused["error"], "invalid_grant");
-        assert!(
-            refused["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("can no longer sign in"),
-            "{refused}"
-        );
+        expect_invalid_grant(
+            exchange(&app, (&id, &secret), &code, &verifier).await,
+            "can no longer sign in",
+        )
+        .await;
         assert_eq!(refresh_tokens_of(&app, &disabled.user_id).await, 0);
 
         // Removed from the organization between the code and its redemption.
@@ -474,12 +464,11 @@ async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() 
             .await
             .unwrap();
         expect_status(gone, 204).await;
-        let refused = expect_status(
+        expect_invalid_grant(
             exchange(&app, (&org_app, &org_secret), &code, &verifier).await,
-            400,
+            "can no longer sign in",
         )
         .await;
-        assert_eq!(refused["error"], "invalid_grant", "{refused}");
         assert_eq!(refresh_tokens_of(&app, &removed.user_id).await, 0);
     }
 
@@ -489,6 +478,16 @@ async fn a_code_is_refused_once_its_session_has_ended_or_its_user_is_disabled() 
     let body = expect_status(exchange(&app, (&id, &secret), &code, &verifier).await, 200).await;
     assert!(body["refresh_token"].is_string(), "{body}");
     assert_eq!(refresh_tokens_of(&app, &fine.user_id).await, 1);
+}
+
+/// The token endpoint refused with `invalid_grant`, saying why in words containing `why`.
+async fn expect_invalid_grant(response: reqwest::Response, why: &str) {
+    let refused = expect_status(response, 400).await;
+    assert_eq!(refused["error"], "invalid_grant", "{refused}");
+    assert!(
+        refused["error_description"].as_str().unwrap().contains(why),
+        "{refused}"
+    );
 }
 
 /// How many refresh tokens the user has in the database.
