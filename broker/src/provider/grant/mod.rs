@@ -4,6 +4,7 @@ mod authorization_code;
 mod client_credentials;
 mod device_code;
 mod refresh;
+mod rotation;
 
 use entities::client::ClientType;
 use entities::refresh_token;

@@ -21,7 +21,7 @@ use crate::provider::token::TokenResponse;
 use crate::provider::user_tokens::{GrantSubject, UserGrant, active};
 use crate::user::User;
 
-fn invalid_grant(message: &str) -> Error {
+pub(super) fn invalid_grant(message: &str) -> Error {
     Error::new(ErrorCode::InvalidGrant, message)
 }
 
@@ -32,6 +32,14 @@ impl Broker {
         request: &TokenRequest,
     ) -> Result<TokenResponse> {
         let presented = required(request.refresh_token.as_deref(), "refresh_token")?;
+        // With the grant's full scope (almost every refresh), PostgreSQL retires and stores in
+        // the statement that reads the token; the checks below run only when it retired none.
+        if request.scope.is_none()
+            && self.db().get_database_backend() == DbBackend::Postgres
+            && let Some(response) = self.refresh_in_one_statement(client, presented).await?
+        {
+            return Ok(response);
+        }
         let now = self.now();
         // The token with its user, in one statement.
         let (stored, user) = refresh_token::Entity::find()
@@ -78,20 +86,7 @@ impl Broker {
                 return Err(e);
             }
         };
-        let (user, org, roles) = subject;
-        let grant = UserGrant {
-            grant_id: stored.family_id,
-            user,
-            org,
-            roles,
-            session_id: stored.session_id,
-            scope,
-            nonce: None,
-            auth_time: stored.auth_time.unwrap_or(stored.created_at),
-            amr: stored.amr.as_ref().map(list_of).unwrap_or_default(),
-            acr: stored.acr.clone(),
-            resources: stored.resources.as_ref().map(list_of).unwrap_or_default(),
-        };
+        let grant = grant_of(&stored, subject, scope);
         // RFC 6749 §6: a narrower scope narrows the tokens issued now; the new refresh token keeps
         // the grant's full scope.
         let full_scope = Scopes::parse(&stored.scope, ErrorCode::InvalidScope, "scope")?;
@@ -149,7 +144,7 @@ impl Broker {
 
     /// The grant's subject, from the `user` read with the token, or for an org grant from the
     /// membership (one statement: user, organization and roles).
-    async fn grant_subject_of(
+    pub(super) async fn grant_subject_of(
         &self,
         stored: &refresh_token::Model,
         user: Option<User>,
@@ -188,4 +183,25 @@ fn rotation_statement(
          INSERT INTO refresh_tokens ({columns}) SELECT {placeholders} FROM retired"
     );
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// The grant a stored refresh token carries, for `subject` and the `scope` issued now.
+pub(super) fn grant_of(
+    stored: &refresh_token::Model,
+    (user, org, roles): GrantSubject,
+    scope: Scopes,
+) -> UserGrant {
+    UserGrant {
+        grant_id: stored.family_id,
+        user,
+        org,
+        roles,
+        session_id: stored.session_id,
+        scope,
+        nonce: None,
+        auth_time: stored.auth_time.unwrap_or(stored.created_at),
+        amr: stored.amr.as_ref().map(list_of).unwrap_or_default(),
+        acr: stored.acr.clone(),
+        resources: stored.resources.as_ref().map(list_of).unwrap_or_default(),
+    }
 }
