@@ -178,6 +178,11 @@ pub(crate) fn custom_claims(
     out
 }
 
+/// A new refresh token: the prefix introspection and revocation recognise, and 256 random bits.
+pub(crate) fn new_refresh_token() -> String {
+    format!("{REFRESH_PREFIX}{}", random_token::<32>())
+}
+
 /// Whom a grant's tokens are about: the user, the organization (if any) and the user's roles
 /// in it.
 pub(crate) type GrantSubject = (User, Option<organization::Model>, Vec<String>);
@@ -318,6 +323,14 @@ impl Broker {
         Ok(token)
     }
 
+    /// When a refresh token issued `now` ends if left unused (its family's absolute end may
+    /// come first).
+    pub(crate) fn refresh_idle_until(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+        let idle = chrono::Duration::from_std(self.provider().refresh_idle_ttl)
+            .map_err(Error::internal)?;
+        Ok(now + idle)
+    }
+
     /// A new refresh token for `grant`, and the row that stores its hash.
     pub(crate) fn refresh_token_row(
         &self,
@@ -327,9 +340,8 @@ impl Broker {
         scope: &Scopes,
     ) -> Result<(String, refresh_token::ActiveModel)> {
         let now = self.now();
-        let idle = chrono::Duration::from_std(self.provider().refresh_idle_ttl)
-            .map_err(Error::internal)?;
-        let token = format!("{REFRESH_PREFIX}{}", random_token::<32>());
+        let idle_until = self.refresh_idle_until(now)?;
+        let token = new_refresh_token();
         let row = refresh_token::ActiveModel {
             id: Set(entities::RefreshTokenId::new()),
             token_hash: Set(hash_secret(&token)),
@@ -340,7 +352,7 @@ impl Broker {
             session_id: Set(grant.session_id),
             scope: Set(scope.to_string()),
             created_at: Set(now),
-            expires_at: Set((now + idle).min(absolute)),
+            expires_at: Set(idle_until.min(absolute)),
             absolute_expires_at: Set(absolute),
             rotated_at: Set(None),
             revoked_at: Set(None),

@@ -3,6 +3,8 @@
 //! all at once. Only when nothing was retired does the refresh grant read the token to say why
 //! (unknown, revoked, expired, or used before: a reuse that revokes the grant).
 
+use std::sync::OnceLock;
+
 use entities::{ClientId, RefreshTokenId, refresh_token, user};
 use sea_orm::{
     ConnectionTrait as _, DbBackend, FromQueryResult as _, IdenStatic as _, Iterable as _,
@@ -11,12 +13,12 @@ use sea_orm::{
 
 use super::refresh::{grant_of, invalid_grant};
 use crate::Broker;
-use crate::crypto::{hash_secret, random_token};
-use crate::error::{Error, ErrorCode, Result};
+use crate::crypto::hash_secret;
+use crate::error::{ErrorCode, Result};
 use crate::provider::client::Client;
-use crate::provider::introspect::REFRESH_PREFIX;
 use crate::provider::scope::Scopes;
 use crate::provider::token::TokenResponse;
+use crate::provider::user_tokens::new_refresh_token;
 
 impl Broker {
     /// Refreshes with `presented` in one statement (PostgreSQL, the grant's full scope);
@@ -30,16 +32,14 @@ impl Broker {
         presented: &str,
     ) -> Result<Option<TokenResponse>> {
         let now = self.now();
-        let idle = chrono::Duration::from_std(self.provider().refresh_idle_ttl)
-            .map_err(Error::internal)?;
-        let successor = format!("{REFRESH_PREFIX}{}", random_token::<32>());
+        let successor = new_refresh_token();
         let statement = retire_and_succeed(Successor {
             presented_hash: hash_secret(presented),
             client: client.id,
             id: RefreshTokenId::new(),
             hash: hash_secret(&successor),
             now,
-            idle_until: now + idle,
+            idle_until: self.refresh_idle_until(now)?,
         });
         let Some(found) = self.db().query_one_raw(statement).await? else {
             return Ok(None);
@@ -86,42 +86,6 @@ struct Successor {
 /// (every column, so new ones follow), with the successor's id, hash, times and no
 /// retirement; the SELECT returns the retired token and its user with sea-orm's prefixes.
 fn retire_and_succeed(successor: Successor) -> Statement {
-    let columns: Vec<_> = refresh_token::Column::iter().collect();
-    let inserted = columns
-        .iter()
-        .map(|c| format!("\"{}\"", c.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let copied = columns
-        .iter()
-        .map(|column| match column {
-            refresh_token::Column::Id => "$4".to_owned(),
-            refresh_token::Column::TokenHash => "$5".to_owned(),
-            refresh_token::Column::CreatedAt => "$1".to_owned(),
-            refresh_token::Column::ExpiresAt => "LEAST($6, old.absolute_expires_at)".to_owned(),
-            refresh_token::Column::RotatedAt | refresh_token::Column::RevokedAt => {
-                "NULL".to_owned()
-            }
-            other => format!("old.\"{}\"", other.as_str()),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let token_columns = columns
-        .iter()
-        .map(|c| format!("old.\"{0}\" AS \"A_{0}\"", c.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let user_columns = user::Column::iter()
-        .map(|c| format!("u.\"{0}\" AS \"B_{0}\"", c.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "WITH old AS (UPDATE refresh_tokens SET rotated_at = $1 \
-         WHERE token_hash = $2 AND client_id = $3 AND rotated_at IS NULL \
-         AND revoked_at IS NULL AND expires_at > $1 AND absolute_expires_at > $1 RETURNING *), \
-         new AS (INSERT INTO refresh_tokens ({inserted}) SELECT {copied} FROM old) \
-         SELECT {token_columns}, {user_columns} FROM old LEFT JOIN users u ON u.id = old.user_id"
-    );
     let values: Vec<Value> = vec![
         successor.now.into(),
         successor.presented_hash.into(),
@@ -130,5 +94,50 @@ fn retire_and_succeed(successor: Successor) -> Statement {
         successor.hash.into(),
         successor.idle_until.into(),
     ];
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    Statement::from_sql_and_values(DbBackend::Postgres, retire_and_succeed_sql(), values)
+}
+
+/// The statement's text: the same for every refresh, so it is written once.
+fn retire_and_succeed_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let columns: Vec<_> = refresh_token::Column::iter().collect();
+        let inserted = columns
+            .iter()
+            .map(|c| format!("\"{}\"", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let copied = columns
+            .iter()
+            .map(|column| match column {
+                refresh_token::Column::Id => "$4".to_owned(),
+                refresh_token::Column::TokenHash => "$5".to_owned(),
+                refresh_token::Column::CreatedAt => "$1".to_owned(),
+                refresh_token::Column::ExpiresAt => "LEAST($6, old.absolute_expires_at)".to_owned(),
+                refresh_token::Column::RotatedAt | refresh_token::Column::RevokedAt => {
+                    "NULL".to_owned()
+                }
+                other => format!("old.\"{}\"", other.as_str()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let token_columns = columns
+            .iter()
+            .map(|c| format!("old.\"{0}\" AS \"A_{0}\"", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let user_columns = user::Column::iter()
+            .map(|c| format!("u.\"{0}\" AS \"B_{0}\"", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "WITH old AS (UPDATE refresh_tokens SET rotated_at = $1 \
+             WHERE token_hash = $2 AND client_id = $3 AND rotated_at IS NULL \
+             AND revoked_at IS NULL AND expires_at > $1 AND absolute_expires_at > $1 \
+             RETURNING *), \
+             new AS (INSERT INTO refresh_tokens ({inserted}) SELECT {copied} FROM old) \
+             SELECT {token_columns}, {user_columns} \
+             FROM old LEFT JOIN users u ON u.id = old.user_id"
+        )
+    })
 }
