@@ -92,7 +92,7 @@ check_scim_seed() {
   [ "$(wc -l <"$WORK/ids")" -eq "$SCIM_USERS" ] || die "the id list is incomplete"
 }
 
-measure_scim() { # MODE SECONDS CONNECTIONS: prints "rps p50_ms p99_ms tessera_ms postgres_ms"
+measure_scim() { # MODE SECONDS CONNECTIONS: prints "rps p50_ms p99_ms tessera_ms postgres_ms redis_ms"
   local out line bad kv before ids=$WORK/ids
   [ "$1" = patch_member ] && ids=$WORK/outside
   before=$(cpu_snapshot)
@@ -122,7 +122,7 @@ run_scim() {
   for round in $(seq "$ROUNDS"); do
     for s in "${SCIM_SCENARIOS[@]}"; do
       read -r _ p50 p99 _ _ < <(measure_scim "$s" "$SCIM_DURATION" "$SCIM_CONNECTIONS")
-      read -r rps _ _ cpu db < <(measure_scim "$s" "$SCIM_DURATION" "$CONNECTIONS")
+      read -r rps _ _ cpu db _ < <(measure_scim "$s" "$SCIM_DURATION" "$CONNECTIONS")
       log "scim $s round $round: $rps req/s ($CONNECTIONS connections; CPU per request" \
         "$cpu ms Tessera, $db ms PostgreSQL), p50 $p50 ms, p99 $p99 ms ($SCIM_CONNECTIONS" \
         "connections)"

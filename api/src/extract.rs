@@ -16,7 +16,6 @@ use broker::{Actor, Broker, ErrorCode};
 
 use crate::error::{ApiError, HtmlError};
 use crate::server::AppState;
-use crate::telemetry::RequestId;
 
 /// An authenticated admin API caller.
 #[derive(Debug, Clone)]
@@ -127,7 +126,7 @@ fn setup_link_refused() -> ApiError {
 async fn authenticate(req: &HttpRequest, org: Option<&str>) -> Result<(Broker, Actor), ApiError> {
     let state = state(req)?;
     let ip = client_ip(req, state.config.trusted_proxy_hops);
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let request_id = crate::telemetry::current_request_id();
     let actor = match credential(req) {
         Credential::ApiKey(key) => {
             state
@@ -200,7 +199,7 @@ impl FromRequest for OrgSetup {
             };
             let state = state(&req)?;
             let ip = client_ip(&req, state.config.trusted_proxy_hops);
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let request_id = crate::telemetry::current_request_id();
             let actor = state
                 .broker
                 .authenticate_setup_link(&org, &token, ip, request_id)
@@ -233,7 +232,7 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state(&req)?;
             let ip = client_ip(&req, state.config.trusted_proxy_hops);
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let request_id = crate::telemetry::current_request_id();
             Ok(match credential(&req) {
                 Credential::ApiKey(key) => {
                     let actor = state
@@ -441,7 +440,7 @@ impl FromRequest for ScimClient {
                     )
                 })?;
             let ip = client_ip(&req, state.config.trusted_proxy_hops);
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let request_id = crate::telemetry::current_request_id();
             let caller = state
                 .broker
                 .authenticate_scim_token(&org, &token, ip, request_id)

@@ -178,7 +178,10 @@ fn app(
     >,
 > {
     let registration = state.config.client_registration != RegistrationPolicy::Off;
+    // The provider's endpoints first: apps call them most, and the router tries routes in
+    // order (the dynamic admin API patterns and the docs' regex cost a match attempt each).
     App::new()
+        .configure(|cfg| oauth::routes(cfg, registration))
         .configure(documented_routes)
         .app_data(web::Data::new(state))
         .app_data(documented)
@@ -205,7 +208,6 @@ fn app(
                 .limit(MAX_FORM_BYTES)
                 .error_handler(|err, _| crate::error::HtmlError(form_error(&err)).into()),
         )
-        .configure(|cfg| oauth::routes(cfg, registration))
         .configure(crate::login::routes)
         .configure(crate::account::routes)
         .configure(crate::console::routes)

@@ -5,7 +5,6 @@ use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use actix_web::HttpMessage as _;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -27,10 +26,6 @@ tokio::task_local! {
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
-
-/// The request id, stored in request extensions for extractors.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 /// Log lines formatted but not yet written that the log thread holds; past that, a request
 /// waits for it (no line is dropped). A few hundred kilobytes at most.
@@ -108,13 +103,26 @@ pub fn spawn_metrics_upkeep() -> tokio::task::JoinHandle<()> {
 }
 
 /// A new request id: a random per-process prefix and a counter (unique, and no system call
-/// per request, unlike a random UUID).
+/// per request, unlike a random UUID), as 32 hex digits.
 fn new_request_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static PREFIX: OnceLock<u64> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let prefix = *PREFIX.get_or_init(|| u64::from_be_bytes(broker::crypto::random_bytes::<8>()));
-    format!("{prefix:016x}{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    let mut id = String::with_capacity(32);
+    for half in [prefix, NEXT.fetch_add(1, Ordering::Relaxed)] {
+        push_hex(&mut id, half);
+    }
+    id
+}
+
+/// Appends `value` as 16 lowercase hex digits (what `format!("{value:016x}")` writes, without
+/// the formatting machinery on every request).
+fn push_hex(out: &mut String, value: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(char::from(DIGITS[(value >> (shift * 4)) as usize & 0xf]));
+    }
 }
 
 /// Keeps a caller's request id when it is short and plain; otherwise makes a new one.
@@ -138,8 +146,7 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id_of(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
@@ -152,15 +159,7 @@ pub async fn observe(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    metrics::counter!(
-        "http_requests_total",
-        "method" => method.clone(),
-        "route" => route.clone(),
-        "status" => status.as_u16().to_string()
-    )
-    .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route.clone())
-        .record(elapsed.as_secs_f64());
+    record_request(method, &route, status.as_u16(), elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
@@ -174,4 +173,101 @@ pub async fn observe(
         }
     });
     Ok(response)
+}
+
+/// The `method` label: the standard methods by name, any other as `OTHER` (a label value per
+/// made-up method would let any client add series to the metrics without end).
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// A route's request counter for one method and status, and its duration histogram.
+struct RouteMetrics {
+    method: &'static str,
+    status: u16,
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+thread_local! {
+    /// Each worker thread's handles of the series it has recorded, by route. Looking a series
+    /// up in the recorder hashes and copies its name and labels every time; a handle goes
+    /// straight to the shared atomic counter and histogram. Bounded by routes x methods x
+    /// statuses, like the series themselves.
+    static ROUTE_METRICS: std::cell::RefCell<std::collections::HashMap<Box<str>, Vec<RouteMetrics>>> =
+        std::cell::RefCell::default();
+}
+
+/// Counts a request and records its duration in `http_requests_total` and
+/// `http_request_duration_seconds`.
+fn record_request(method: &'static str, route: &str, status: u16, elapsed: std::time::Duration) {
+    ROUTE_METRICS.with_borrow_mut(|routes| {
+        if !routes.contains_key(route) {
+            routes.insert(route.into(), Vec::new());
+        }
+        let Some(series) = routes.get_mut(route) else {
+            return;
+        };
+        let index = match series
+            .iter()
+            .position(|m| m.method == method && m.status == status)
+        {
+            Some(index) => index,
+            None => {
+                metrics(); // a handle made before the recorder is installed would count nothing
+                series.push(RouteMetrics {
+                    method,
+                    status,
+                    requests: metrics::counter!(
+                        "http_requests_total",
+                        "method" => method,
+                        "route" => route.to_owned(),
+                        "status" => status.to_string()
+                    ),
+                    duration: metrics::histogram!(
+                        "http_request_duration_seconds",
+                        "method" => method,
+                        "route" => route.to_owned()
+                    ),
+                });
+                series.len() - 1
+            }
+        };
+        series[index].requests.increment(1);
+        series[index].duration.record(elapsed.as_secs_f64());
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_digits_are_what_format_writes() {
+        for value in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut hex = String::new();
+            push_hex(&mut hex, value);
+            assert_eq!(hex, format!("{value:016x}"));
+        }
+    }
+
+    #[test]
+    fn only_standard_methods_are_labels_of_their_own() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let made_up = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&made_up), "OTHER");
+    }
 }

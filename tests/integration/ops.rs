@@ -32,19 +32,17 @@ async fn readyz_turns_unavailable_when_the_database_closes() {
     assert_eq!(body["store"], "ok");
 }
 
+/// What `/metrics` renders now.
+async fn metrics_text(app: &TestApp) -> String {
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    response.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_pattern() {
     let app = TestApp::spawn().await;
     app.create_org("metrics-org").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&app).await;
     assert!(
         text.lines().any(|l| l.starts_with("http_requests_total")
             && l.contains(r#"route="/api/v1/organizations""#)
@@ -55,6 +53,26 @@ async fn metrics_count_requests_by_route_pattern() {
         text.contains("http_request_duration_seconds_bucket"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn made_up_methods_share_one_metrics_label() {
+    let app = TestApp::spawn().await;
+    for method in ["BREW", "WHEN", "BREW"] {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        app.client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = metrics_text(&app).await;
+    let other = text
+        .lines()
+        .find(|l| l.starts_with("http_requests_total") && l.contains(r#"method="OTHER""#))
+        .unwrap_or_else(|| panic!("no OTHER series: {text}"));
+    assert!(other.ends_with(" 3"), "{other}");
+    assert!(!text.contains("BREW") && !text.contains("WHEN"), "{text}");
 }
 
 #[tokio::test]
@@ -77,6 +95,16 @@ async fn request_ids_are_echoed_or_generated() {
         .unwrap();
     let generated = response.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(generated.len(), 32, "{generated}");
+    assert!(
+        generated
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "{generated}"
+    );
+    let next = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let next = next.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(next[..16], generated[..16], "one prefix per process");
+    assert_ne!(next, generated);
 }
 
 #[tokio::test]

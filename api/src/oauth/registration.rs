@@ -1,14 +1,13 @@
 //! `/oauth2/register`: dynamic client registration (RFC 7591), served only when enabled.
 
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use broker::provider::registration::RegistrationRequest;
 
 use crate::error::OAuthError;
 use crate::extract::client_ip;
 use crate::json::Json;
 use crate::server::AppState;
-use crate::telemetry::RequestId;
 
 /// Registers an app. An `Authorization: Bearer` header carries the initial access token.
 pub async fn register(
@@ -25,7 +24,7 @@ pub async fn register(
         .map(str::trim);
     let initial = match token {
         Some(token) => {
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let request_id = crate::telemetry::current_request_id();
             Some(
                 state
                     .broker

@@ -29,13 +29,15 @@ async fn both_metadata_documents_describe_the_same_issuer() {
         .as_array()
         .unwrap();
     assert!(algs.contains(&"RS256".into()) && !algs.contains(&"none".into()));
+    assert_public_json(&headers);
+}
+
+/// Metadata any origin may read and caches may keep for five minutes.
+fn assert_public_json(headers: &reqwest::header::HeaderMap) {
     assert_eq!(headers["access-control-allow-origin"], "*");
-    assert!(
-        headers["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
+    assert_eq!(headers["cache-control"], "public, max-age=300");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers.get_all("cache-control").iter().count(), 1);
 }
 
 #[tokio::test]
@@ -75,7 +77,8 @@ async fn every_advertised_endpoint_answers() {
 #[tokio::test]
 async fn jwks_publishes_current_and_next_public_keys_only() {
     let app = TestApp::spawn().await;
-    let (_, jwks) = metadata(&app, "/oauth2/jwks").await;
+    let (headers, jwks) = metadata(&app, "/oauth2/jwks").await;
+    assert_public_json(&headers);
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(
         keys.len(),
