@@ -2,13 +2,15 @@
 //! app it was issued to, with the same redirect URI and the PKCE verifier. A second redemption
 //! revokes what the first one issued (RFC 6749 §4.1.2, RFC 9700 §4.5.3.1).
 
+use std::sync::OnceLock;
+
 use entities::refresh_token;
 use sea_orm::{
     ConnectionTrait as _, DbBackend, EntityTrait as _, FromQueryResult as _, Statement, Value,
 };
 use sha2::{Digest, Sha256};
 
-use super::{TokenRequest, insert_select_parts};
+use super::{TokenRequest, insert_select_text, row_values};
 use crate::Broker;
 use crate::crypto::base64url;
 use crate::error::{Error, ErrorCode, Result};
@@ -142,7 +144,7 @@ impl Broker {
         };
         let found = self
             .db()
-            .query_one_raw(redemption_statement(grant, row, self.now()))
+            .query_one_raw(redemption_statement(grant, row, self.now())?)
             .await?;
         Ok(match found {
             Some(found) => Some((
@@ -197,29 +199,44 @@ fn redemption_statement(
     grant: &CodeGrant,
     first_refresh: &refresh_token::ActiveModel,
     now: chrono::DateTime<chrono::Utc>,
-) -> Statement {
+) -> Result<Statement> {
     let mut values: Vec<Value> = vec![grant.session_id.into(), now.into()];
-    let membership = match grant.org_id {
-        Some(org) => {
-            values.push(org.into());
-            format!(
-                " AND EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = ${} \
+    if let Some(org) = grant.org_id {
+        values.push(org.into());
+    }
+    values.extend(row_values(first_refresh)?);
+    let sql = redemption_sql(grant.org_id.is_some());
+    Ok(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+}
+
+/// The redemption statement's text, for an org grant (`$3` the org) or not: the same for
+/// every redemption, so each is written once.
+fn redemption_sql(org_grant: bool) -> &'static str {
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    SQL[usize::from(org_grant)].get_or_init(|| {
+        let (membership, first_column) = if org_grant {
+            (
+                " AND EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = $3 \
                  AND m.user_id = subject.id AND m.status = 'active')",
-                values.len()
+                4,
             )
-        }
-        None => String::new(),
-    };
-    let (columns, placeholders) = insert_select_parts(first_refresh, &mut values);
-    let sql = format!(
-        "WITH subject AS (SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > $2 \
-         AND s.expires_at > $2), \
-         stored AS (INSERT INTO refresh_tokens ({columns}) SELECT {placeholders} FROM subject \
-         WHERE subject.status = 'active'{membership} RETURNING 1) \
-         SELECT subject.*, EXISTS (SELECT 1 FROM stored) AS refresh_stored FROM subject"
-    );
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+        } else {
+            ("", 3)
+        };
+        let (columns, placeholders) = insert_select_text(first_column);
+        format!(
+            "WITH subject AS (SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > $2 \
+             AND s.expires_at > $2), \
+             stored AS (INSERT INTO refresh_tokens ({columns}) SELECT {placeholders} FROM subject \
+             WHERE subject.status = 'active'{membership} RETURNING 1) \
+             SELECT subject.*, EXISTS (SELECT 1 FROM stored) AS refresh_stored FROM subject"
+        )
+    })
 }
 
 pub(super) fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str> {

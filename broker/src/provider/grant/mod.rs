@@ -183,22 +183,57 @@ pub(crate) fn resource_audiences(resources: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// The columns `row` sets, for an `INSERT … SELECT` written out by hand (sea-query builds no
-/// INSERT that selects from a CTE): the quoted column list and their placeholders, numbered
-/// after the `values` already bound, to which the row's values are added. The columns come
-/// from the entity, so the statement follows the schema.
-fn insert_select_parts(
-    row: &refresh_token::ActiveModel,
-    values: &mut Vec<Value>,
-) -> (String, String) {
-    let mut columns = Vec::new();
-    let mut placeholders = Vec::new();
-    for column in refresh_token::Column::iter() {
-        if let ActiveValue::Set(value) = row.get(column) {
-            columns.push(format!("\"{}\"", column.as_str()));
-            values.push(value);
-            placeholders.push(format!("${}", values.len()));
-        }
+/// The value of every column of `row`, in the entity's column order, for an `INSERT … SELECT`
+/// written out by hand (sea-query builds no INSERT that selects from a CTE) with
+/// [`insert_select_text`]. `refresh_token_row` sets every column; one not set is a bug.
+fn row_values(row: &refresh_token::ActiveModel) -> Result<Vec<Value>> {
+    refresh_token::Column::iter()
+        .map(|column| match row.get(column) {
+            ActiveValue::Set(value) | ActiveValue::Unchanged(value) => Ok(value),
+            ActiveValue::NotSet => Err(Error::internal(format!(
+                "refresh token column {} not set",
+                column.as_str()
+            ))),
+        })
+        .collect()
+}
+
+/// The quoted column list of `refresh_tokens` and a placeholder for each, numbered from
+/// `first`: the text around [`row_values`]. The columns come from the entity, so statements
+/// follow the schema; callers write their statement's text once (it is the same for every
+/// token) instead of formatting some forty pieces per request.
+fn insert_select_text(first: usize) -> (String, String) {
+    let count = refresh_token::Column::iter().count();
+    let placeholders = (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (quoted_columns(), placeholders)
+}
+
+/// Every column of `refresh_tokens`, quoted, in the entity's order: an INSERT's column list.
+fn quoted_columns() -> String {
+    refresh_token::Column::iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_select_text_numbers_a_placeholder_for_every_column_it_lists() {
+        let (columns, placeholders) = insert_select_text(4);
+        let count = refresh_token::Column::iter().count();
+        assert_eq!(columns.split(", ").count(), count);
+        let numbers: Vec<_> = placeholders.split(", ").collect();
+        assert_eq!(numbers.first(), Some(&"$4"));
+        assert_eq!(
+            numbers.last().copied(),
+            Some(format!("${}", 3 + count).as_str())
+        );
+        assert!(columns.starts_with("\"id\", \"token_hash\""), "{columns}");
     }
-    (columns.join(", "), placeholders.join(", "))
 }

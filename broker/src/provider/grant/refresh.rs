@@ -2,6 +2,8 @@
 //! and retires the old one; presenting a retired token again means it leaked, so the whole
 //! family is revoked (RFC 9700 §4.14.2).
 
+use std::sync::OnceLock;
+
 use entities::{refresh_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -10,7 +12,7 @@ use sea_orm::{
 
 use super::TokenRequest;
 use super::authorization_code::required;
-use super::insert_select_parts;
+use super::{insert_select_text, row_values};
 use crate::Broker;
 use crate::crypto::hash_secret;
 use crate::error::{Error, ErrorCode, Result};
@@ -125,7 +127,7 @@ impl Broker {
         if self.db().get_database_backend() == DbBackend::Postgres {
             let rotated = self
                 .db()
-                .execute_raw(rotation_statement(stored, &successor, now))
+                .execute_raw(rotation_statement(stored, &successor, now)?)
                 .await?;
             return Ok(rotated.rows_affected() == 1);
         }
@@ -174,15 +176,23 @@ fn rotation_statement(
     stored: &refresh_token::Model,
     successor: &refresh_token::ActiveModel,
     now: chrono::DateTime<chrono::Utc>,
-) -> Statement {
+) -> Result<Statement> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let (columns, placeholders) = insert_select_text(3);
+        format!(
+            "WITH retired AS (UPDATE refresh_tokens SET rotated_at = $1 \
+             WHERE id = $2 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING id) \
+             INSERT INTO refresh_tokens ({columns}) SELECT {placeholders} FROM retired"
+        )
+    });
     let mut values: Vec<Value> = vec![now.into(), stored.id.into()];
-    let (columns, placeholders) = insert_select_parts(successor, &mut values);
-    let sql = format!(
-        "WITH retired AS (UPDATE refresh_tokens SET rotated_at = $1 \
-         WHERE id = $2 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING id) \
-         INSERT INTO refresh_tokens ({columns}) SELECT {placeholders} FROM retired"
-    );
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    values.extend(row_values(successor)?);
+    Ok(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql.as_str(),
+        values,
+    ))
 }
 
 /// The grant a stored refresh token carries, for `subject` and the `scope` issued now.

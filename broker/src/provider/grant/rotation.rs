@@ -11,6 +11,7 @@ use sea_orm::{
     Statement, Value,
 };
 
+use super::quoted_columns;
 use super::refresh::{grant_of, invalid_grant};
 use crate::Broker;
 use crate::crypto::hash_secret;
@@ -102,11 +103,7 @@ fn retire_and_succeed_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
         let columns: Vec<_> = refresh_token::Column::iter().collect();
-        let inserted = columns
-            .iter()
-            .map(|c| format!("\"{}\"", c.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let inserted = quoted_columns();
         let copied = columns
             .iter()
             .map(|column| match column {
