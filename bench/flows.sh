@@ -8,33 +8,20 @@ REDIRECT_URI=https://app.bench.example/callback
 FLOW_SCOPE="openid offline_access bench:read"
 PKCE_PAIRS=64 # verifier:challenge pairs the code flow cycles through
 
-uri() { jq -rn --arg v "$1" '$v|@uri'; }
-basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
-
 # Tessera's web app (first party: no consent screen), ES256 like the peer's `bench-code`.
 register_tessera_code_app() {
-  local key app settings
+  local key app
   key=$("$TESSERA" admin create-key --name bench-flows 2>>"$WORK/tessera.log" | tail -n 1)
-  app=$("$TESSERA" admin create-client --name bench-code --type confidential \
-    --redirect-uri "$REDIRECT_URI" --grant-type authorization_code --grant-type refresh_token \
-    --scope bench:read 2>>"$WORK/tessera.log")
-  TCODE_ID=$(jq -r .client_id <<<"$app") TCODE_SECRET=$(jq -r .client_secret <<<"$app")
-  settings=$(jq -n --arg uri "$REDIRECT_URI" '{name: "bench-code", type: "confidential",
-    redirect_uris: [$uri], grant_types: ["authorization_code", "refresh_token"],
-    scopes: ["bench:read"], signing_alg: "ES256"}')
-  curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $key" \
-    -H 'content-type: application/json' -d "$settings" "$TURL/api/v1/clients/$TCODE_ID" ||
-    die "could not set ES256 on the code-flow app"
+  app=$(register_app "$TURL" "$key" bench-code ES256 authorization_code refresh_token \
+    2>>"$WORK/tessera.log") || die "could not register the code-flow app"
+  read -r TCODE_ID TCODE_SECRET <<<"$app"
 }
 
 # A signed-in browser on each server: on Tessera a password sign-in of a seeded account (as
 # the password suite does), on the peer its interaction pages (login, then consent once).
 sign_in_browsers() {
   seed_password_accounts
-  TCOOKIE=$(curl -s -o /dev/null -D - -H "Cookie: tessera_csrf=$CSRF" \
-    -H 'X-Forwarded-For: 192.0.2.2' --data-urlencode "csrf=$CSRF" \
-    --data-urlencode email=bench1@example.com --data-urlencode "password=$PASSWORD" \
-    "$TURL/login/password" | tr -d '\r' | sed -n 's/^set-cookie: \(tessera_session=[^;]*\).*/\1/Ip')
+  TCOOKIE=$(password_session_cookie "$TURL" bench1@example.com "$PASSWORD" "$CSRF")
   [ -n "$TCOOKIE" ] || die "the password sign-in gave no session cookie"
   with_peer || return 0
   PCOOKIE=$(node bench/peer/code-flow.mjs session "$PURL" bench-code "$PSECRET" "$REDIRECT_URI" \
@@ -73,9 +60,7 @@ define_flow_scenarios() {
   local pairs authorize tbasic pbasic tat pat=""
   register_tessera_code_app
   sign_in_browsers
-  pairs=$(node -e "const c = require('node:crypto'); for (let i = 0; i < $PKCE_PAIRS; i++) {
-    const v = c.randomBytes(32).toString('base64url');
-    console.log(v + ':' + c.createHash('sha256').update(v).digest('base64url')); }" | tr '\n' ' ')
+  pairs=$(pkce_pairs "$PKCE_PAIRS")
   tbasic=$(basic "$TCODE_ID" "$TCODE_SECRET") pbasic=$(basic bench-code "$PSECRET")
 
   # Introspection of an access token from a code flow, by the app it was issued to. Tessera's

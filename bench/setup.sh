@@ -5,6 +5,9 @@
 # die(), then call setup_server; `scenario NAME` picks a scenario's wrk script, URL and settings.
 # shellcheck shell=bash
 
+# shellcheck source=bench/common.sh
+source bench/common.sh
+
 REDIRECT_URI=https://app.bench.example/callback
 SETUP_SCENARIOS="discovery jwks client_credentials client_credentials_RS256 authorization_code"
 WORK=$(mktemp -d /tmp/tessera-bench-setup.XXXXXX)
@@ -36,24 +39,6 @@ stop_server() {
   SERVER_PID=""
 }
 
-# Registers a confidential app signing with ALG; prints "id secret".
-register_app() { # NAME ALG GRANT…
-  local name=$1 alg=$2 created id settings grants grant flags=()
-  shift 2
-  for grant in "$@"; do flags+=(--grant-type "$grant"); done
-  created=$("$TESSERA" admin create-client --name "$name" --type confidential \
-    --redirect-uri "$REDIRECT_URI" "${flags[@]}" --scope bench:read 2>>"$WORK/setup.log")
-  id=$(jq -r .client_id <<<"$created")
-  grants=$(printf '%s\n' "$@" | jq -R . | jq -s .)
-  settings=$(jq -n --arg name "$name" --arg uri "$REDIRECT_URI" --argjson grants "$grants" \
-    --arg alg "$alg" '{name: $name, type: "confidential", redirect_uris: [$uri],
-      grant_types: $grants, scopes: ["bench:read"], signing_alg: $alg}')
-  curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $KEY" \
-    -H 'content-type: application/json' -d "$settings" "$URL/api/v1/clients/$id" ||
-    die "could not configure $name"
-  echo "$id $(jq -r .client_secret <<<"$created")"
-}
-
 # The database, the environment every later `"$TESSERA" serve` reads, and on a plain server
 # (migrations, keys): the apps, a password user and its browser's session cookie.
 setup_server() {
@@ -68,9 +53,13 @@ setup_server() {
   SERVER_PID=$!
   wait_for_server
   KEY=$("$TESSERA" admin create-key --name bench-setup 2>>"$WORK/setup.log" | tail -n 1)
-  read -r CC_ID CC_SECRET < <(register_app bench-cc ES256 client_credentials)
-  read -r RS_ID RS_SECRET < <(register_app bench-cc-rs256 RS256 client_credentials)
-  read -r CODE_ID CODE_SECRET < <(register_app bench-code ES256 authorization_code refresh_token)
+  local apps
+  apps=$({
+    register_app "$URL" "$KEY" bench-cc ES256 client_credentials &&
+      register_app "$URL" "$KEY" bench-cc-rs256 RS256 client_credentials &&
+      register_app "$URL" "$KEY" bench-code ES256 authorization_code refresh_token
+  } 2>>"$WORK/setup.log") || die "could not register the apps"
+  { read -r CC_ID CC_SECRET; read -r RS_ID RS_SECRET; read -r CODE_ID CODE_SECRET; } <<<"$apps"
   local password csrf
   password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
   csrf=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
@@ -81,19 +70,11 @@ WITH u AS (INSERT INTO users (id, email, email_verified, status, created_at, upd
 INSERT INTO password_credentials (user_id, hash, created_at, updated_at)
 SELECT id, :'phc', now(), now() FROM u;
 SQL
-  COOKIE=$(curl -s -o /dev/null -D - -H "Cookie: tessera_csrf=$csrf" \
-    -H 'X-Forwarded-For: 192.0.2.2' --data-urlencode "csrf=$csrf" \
-    --data-urlencode email=bench@example.com --data-urlencode "password=$password" \
-    "$URL/login/password" | tr -d '\r' | sed -n 's/^set-cookie: \(tessera_session=[^;]*\).*/\1/Ip')
+  COOKIE=$(password_session_cookie "$URL" bench@example.com "$password" "$csrf")
   [ -n "$COOKIE" ] || die "the password sign-in gave no session cookie"
   stop_server
-  PKCE=$(node -e "const c = require('node:crypto'); for (let i = 0; i < 16; i++) {
-    const v = c.randomBytes(32).toString('base64url');
-    console.log(v + ':' + c.createHash('sha256').update(v).digest('base64url')); }" | tr '\n' ' ')
+  PKCE=$(pkce_pairs 16)
 }
-
-uri() { jq -rn --arg v "$1" '$v|@uri'; }
-basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 
 # A scenario: sets WRK_SCRIPT, WRK_URL, COUNTED (the route whose 200s count requests) and
 # exports the script's settings.
