@@ -1,8 +1,9 @@
 -- wrk script for the authorization_code scenario: whole sign-ins of a web app, each flow two
--- requests: GET the authorization endpoint with the browser's session cookie (BENCH_COOKIE, one
--- signed-in user who already allowed the app, so no page is shown), which answers with a
--- redirect to the app carrying a code; then POST the code to the token endpoint with the PKCE
--- verifier and the app's Basic login (BENCH_BASIC), which answers ID, access and refresh tokens.
+-- requests: GET the authorization endpoint with a browser's session cookie (the next of
+-- BENCH_COOKIES: signed-in users who already allowed the app, so no page is shown), which
+-- answers with a redirect to the app carrying a code; then POST the code to the token endpoint
+-- with the PKCE verifier and the app's Basic login (BENCH_BASIC), which answers ID, access and
+-- refresh tokens.
 --
 -- wrk keeps one Lua state per thread, not per connection, and response() does not say which
 -- connection answered: so codes go into the thread's queue, and whichever of its connections
@@ -11,8 +12,9 @@
 -- bench/run), so the token request sends the verifier of its code's challenge.
 --
 -- Settings: BENCH_AUTHORIZE (path and query of the authorization request, without state and
--- code challenge), BENCH_TOKEN_PATH, BENCH_REDIRECT_URI (form-encoded), BENCH_COOKIE,
--- BENCH_BASIC, BENCH_PKCE ("verifier:challenge" pairs separated by spaces).
+-- code challenge), BENCH_TOKEN_PATH, BENCH_REDIRECT_URI (form-encoded), BENCH_COOKIES (Cookie
+-- headers separated by "|"), BENCH_BASIC, BENCH_PKCE ("verifier:challenge" pairs separated by
+-- spaces).
 -- done() prints bench/run's BENCH line with flows (token responses with an access token) per
 -- second as rps; a redirect without a code, or a token answer without tokens, counts as a bad
 -- status.
@@ -20,7 +22,10 @@
 local authorize = os.getenv("BENCH_AUTHORIZE")
 local token_path = os.getenv("BENCH_TOKEN_PATH")
 local redirect_uri = os.getenv("BENCH_REDIRECT_URI")
-local cookie = os.getenv("BENCH_COOKIE")
+local cookies = {}
+for cookie in os.getenv("BENCH_COOKIES"):gmatch("[^|]+") do
+  cookies[#cookies + 1] = cookie
+end
 local basic = "Basic " .. os.getenv("BENCH_BASIC")
 
 local verifiers, challenges = {}, {}
@@ -51,7 +56,7 @@ function request()
   sent = sent + 1
   local pair = 1 + (sent + id) % #challenges
   return wrk.format("GET", authorize .. "&state=" .. pair .. "&code_challenge=" .. challenges[pair],
-    { ["Cookie"] = cookie })
+    { ["Cookie"] = cookies[1 + (sent + id) % #cookies] })
 end
 
 function response(status, headers, body)

@@ -14,8 +14,8 @@ pkce_pairs() { # COUNT
 }
 
 # The session cookie ("tessera_session=…") a password sign-in at URL sets; empty if none.
-password_session_cookie() { # URL EMAIL PASSWORD CSRF
-  curl -s -o /dev/null -D - -H "Cookie: tessera_csrf=$4" -H 'X-Forwarded-For: 192.0.2.2' \
+password_session_cookie() { # URL EMAIL PASSWORD CSRF [CLIENT_ADDRESS]
+  curl -s -o /dev/null -D - -H "Cookie: tessera_csrf=$4" -H "X-Forwarded-For: ${5:-192.0.2.2}" \
     --data-urlencode "csrf=$4" --data-urlencode "email=$2" --data-urlencode "password=$3" \
     "$1/login/password" | tr -d '\r' | sed -n 's/^set-cookie: \(tessera_session=[^;]*\).*/\1/Ip'
 }

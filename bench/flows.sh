@@ -1,5 +1,5 @@
 # The user-facing scenarios of bench/run's peer suite, sourced by it: a web app (confidential,
-# ES256 on both servers) that signs one user in with the authorization code flow and PKCE,
+# ES256 on both servers) that signs users in with the authorization code flow and PKCE,
 # rotates refresh tokens and introspects access tokens, on Tessera and on the peer alike.
 # See bench/README.md ("What it measures").
 # shellcheck shell=bash disable=SC2154 # TURL, PURL, TESSERA, WORK… are bench/run's
@@ -7,6 +7,10 @@
 REDIRECT_URI=https://app.bench.example/callback
 FLOW_SCOPE="openid offline_access bench:read"
 PKCE_PAIRS=64 # verifier:challenge pairs the code flow cycles through
+# Signed-in browsers (users) the code flow cycles through: many people sign in to an app, not
+# one person thousands of times a second (one user's rows shared by every concurrent token
+# request cost Tessera's foreign-key checks lock waits no real load has). At most 99.
+FLOW_USERS=${BENCH_FLOW_USERS:-32}
 
 # Tessera's web app (first party: no consent screen), ES256 like the peer's `bench-code`.
 register_tessera_code_app() {
@@ -17,15 +21,26 @@ register_tessera_code_app() {
   read -r TCODE_ID TCODE_SECRET <<<"$app"
 }
 
-# A signed-in browser on each server: on Tessera a password sign-in of a seeded account (as
-# the password suite does), on the peer its interaction pages (login, then consent once).
+# FLOW_USERS signed-in browsers on each server, one user each: on Tessera password sign-ins of
+# seeded accounts (as the password suite does; each from its own address, as people sign in),
+# on the peer its interaction pages (login, then consent once). TCOOKIES and PCOOKIES hold
+# their Cookie headers separated by "|"; TCOOKIE and PCOOKIE the first.
 sign_in_browsers() {
+  local i cookie
+  ((FLOW_USERS >= 1 && FLOW_USERS < ACCOUNTS)) || die "BENCH_FLOW_USERS must be 1 to $((ACCOUNTS - 1))"
   seed_password_accounts
-  TCOOKIE=$(password_session_cookie "$TURL" bench1@example.com "$PASSWORD" "$CSRF")
-  [ -n "$TCOOKIE" ] || die "the password sign-in gave no session cookie"
-  with_peer || return 0
-  PCOOKIE=$(node bench/peer/code-flow.mjs session "$PURL" bench-code "$PSECRET" "$REDIRECT_URI" \
-    bench-user "$PSECRET" "$PURL/api") || die "could not sign in at the peer"
+  TCOOKIES="" PCOOKIES=""
+  for i in $(seq "$FLOW_USERS"); do
+    cookie=$(password_session_cookie "$TURL" "bench$i@example.com" "$PASSWORD" "$CSRF" \
+      "192.0.2.$((100 + i))")
+    [ -n "$cookie" ] || die "the password sign-in of bench$i gave no session cookie"
+    TCOOKIES+="${TCOOKIES:+|}$cookie"
+    with_peer || continue
+    cookie=$(node bench/peer/code-flow.mjs session "$PURL" bench-code "$PSECRET" \
+      "$REDIRECT_URI" "bench-user-$i" "$PSECRET" "$PURL/api") || die "could not sign in at the peer"
+    PCOOKIES+="${PCOOKIES:+|}$cookie"
+  done
+  TCOOKIE=${TCOOKIES%%|*} PCOOKIE=${PCOOKIES%%|*} LAST_SIGN_IN=$SECONDS
 }
 
 # COUNT code flows on SERVER; prints "REFRESH_TOKEN ACCESS_TOKEN" lines. The first flow's
@@ -82,13 +97,13 @@ define_flow_scenarios() {
   scenario authorization_code tessera "$TURL" "" "$tbasic" bench/code-flow.lua \
     "BENCH_AUTHORIZE=/oauth2/authorize?$authorize&client_id=$TCODE_ID&resource=$(uri "$TURL/api")
 BENCH_TOKEN_PATH=/oauth2/token
-BENCH_COOKIE=$TCOOKIE
+BENCH_COOKIES=$TCOOKIES
 BENCH_PKCE=$pairs
 BENCH_REDIRECT_URI=$(uri "$REDIRECT_URI")"
   scenario authorization_code peer "$PURL" "" "$pbasic" bench/code-flow.lua \
     "BENCH_AUTHORIZE=$(path_of "$PAUTHORIZE")?$authorize&client_id=bench-code&resource=$(uri "$PURL/api")
 BENCH_TOKEN_PATH=$(path_of "$PTOKEN")
-BENCH_COOKIE=$PCOOKIE
+BENCH_COOKIES=$PCOOKIES
 BENCH_PKCE=$pairs
 BENCH_REDIRECT_URI=$(uri "$REDIRECT_URI")"
 

@@ -94,7 +94,7 @@ scenario() { # NAME
       fi ;;
     authorization_code) # counted per flow: the token endpoint's 200s
       WRK_SCRIPT=bench/code-flow.lua WRK_URL=$URL COUNTED=/oauth2/token
-      export BENCH_AUTHORIZE BENCH_TOKEN_PATH=/oauth2/token BENCH_COOKIE=$COOKIE BENCH_PKCE=$PKCE \
+      export BENCH_AUTHORIZE BENCH_TOKEN_PATH=/oauth2/token BENCH_COOKIES=$COOKIE BENCH_PKCE=$PKCE \
         BENCH_REDIRECT_URI BENCH_BASIC
       BENCH_AUTHORIZE="/oauth2/authorize?response_type=code&scope=$(uri 'openid offline_access bench:read')"
       BENCH_AUTHORIZE+="&redirect_uri=$(uri "$REDIRECT_URI")&code_challenge_method=S256"

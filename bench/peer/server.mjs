@@ -1,6 +1,6 @@
 // The benchmark's peer: the npm oidc-provider with one static confidential client per signing
 // algorithm, issuing JWT access tokens (RFC 9068) through client credentials, as Tessera does;
-// and a web app (`bench-code`) that signs its one user in with the authorization code flow,
+// and a web app (`bench-code`) that signs its users in with the authorization code flow,
 // refreshes with rotation and introspects its tokens.
 //
 //   BENCH_PEER_SECRET=… BENCH_PEER_REDIS=redis://… BENCH_PEER_PREFIX=… \
@@ -13,8 +13,9 @@
 // what another started, as with Tessera's replicas.
 //
 // Sign-in: the interaction pages are this file's (oidc-provider leaves them to the deployer):
-// POST /interaction/UID with login=bench-user&password=BENCH_PEER_SECRET signs the one account
-// in; POST to a consent interaction allows everything asked. Once allowed, later requests of
+// POST /interaction/UID with login=bench-user (or bench-user-N, any number N: as many accounts
+// as the benchmark signs in) and password=BENCH_PEER_SECRET signs that account in; POST to a
+// consent interaction allows everything asked. Once allowed, later requests of
 // the app reuse the grant (oidc-provider's default loadExistingGrant): no interaction per flow.
 import cluster from 'node:cluster';
 import process from 'node:process';
@@ -25,7 +26,7 @@ import Provider from 'oidc-provider';
 import { redisAdapter } from './redis-adapter.mjs';
 
 const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
-const ACCOUNT = 'bench-user';
+const ACCOUNT = /^bench-user(-[0-9]+)?$/;
 const CODE_CLIENT = 'bench-code';
 const REDIRECT_URI = 'https://app.bench.example/callback';
 
@@ -81,7 +82,7 @@ function configuration(jwks) {
       },
     ],
     scopes: ['openid', 'offline_access', 'bench:read'],
-    findAccount: (_ctx, id) => (id === ACCOUNT
+    findAccount: (_ctx, id) => (ACCOUNT.test(id)
       ? { accountId: id, claims: async () => ({ sub: id }) }
       : undefined),
     // Tessera's defaults: 10-minute access and ID tokens, 60-second codes, refresh tokens that
@@ -131,7 +132,7 @@ async function form(req) {
   return new URLSearchParams(body);
 }
 
-// The interaction pages: sign the one account in (with the bench secret as its password), and
+// The interaction pages: sign an account in (with the bench secret as its password), and
 // allow whatever the app asks when consent is the question. GET says which prompt is waiting.
 function interactions(provider) {
   return async (ctx, next) => {
@@ -146,12 +147,13 @@ function interactions(provider) {
     let result;
     if (prompt.name === 'login') {
       const answer = await form(ctx.req);
-      if (answer.get('login') !== ACCOUNT || answer.get('password') !== secret) {
+      const login = answer.get('login') ?? '';
+      if (!ACCOUNT.test(login) || answer.get('password') !== secret) {
         ctx.status = 401;
         ctx.body = 'wrong login or password';
         return undefined;
       }
-      result = { login: { accountId: ACCOUNT } };
+      result = { login: { accountId: login } };
     } else {
       const grant = details.grantId
         ? await provider.Grant.find(details.grantId)
